@@ -1,0 +1,123 @@
+package codec
+
+import (
+	"fmt"
+	"strconv"
+
+	"github.com/sluice-cdc/sluice/schema"
+)
+
+// JSON writes Debezium's change-event envelope without the schema part, as
+// Debezium's JsonConverter writes it with schemas.enable=false, so consumers
+// of Debezium's MySQL and MariaDB connectors read sluice's records unchanged.
+type JSON struct {
+	// Connector is "mysql" or "mariadb", for source.connector.
+	Connector string
+	// Name is the logical server name, for source.name: the topic prefix.
+	Name string
+	// Version is sluice's version, for source.version.
+	Version string
+
+	buf []byte
+}
+
+// Key encodes the primary-key columns of row as a JSON object.
+func (j *JSON) Key(table *schema.Table, row []any) ([]byte, error) {
+	if len(table.PrimaryKey) == 0 {
+		return nil, nil
+	}
+	b := make([]byte, 0, 16*len(table.PrimaryKey))
+	b = append(b, '{')
+	for i, index := range table.PrimaryKey {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		column := &table.Columns[index]
+		b = appendString(b, column.Name)
+		b = append(b, ':')
+		var err error
+		if b, err = appendValue(b, column, row[index]); err != nil {
+			return nil, fmt.Errorf("table %s: key column %s: %w", table, column.Name, err)
+		}
+	}
+	return append(b, '}'), nil
+}
+
+// Value encodes a change as {"before","after","source","op","ts_ms"}.
+func (j *JSON) Value(change *Change, nowMs int64) ([]byte, error) {
+	b := j.buf[:0]
+	var err error
+
+	b = append(b, `{"before":`...)
+	if b, err = appendRow(b, change.Table, change.Before); err != nil {
+		return nil, err
+	}
+	b = append(b, `,"after":`...)
+	if b, err = appendRow(b, change.Table, change.After); err != nil {
+		return nil, err
+	}
+
+	s := &change.Source
+	b = append(b, `,"source":{"version":`...)
+	b = appendString(b, j.Version)
+	b = append(b, `,"connector":`...)
+	b = appendString(b, j.Connector)
+	b = append(b, `,"name":`...)
+	b = appendString(b, j.Name)
+	b = append(b, `,"ts_ms":`...)
+	b = strconv.AppendInt(b, s.TimestampMs, 10)
+	b = append(b, `,"snapshot":"false","db":`...)
+	b = appendString(b, change.Table.Database)
+	b = append(b, `,"table":`...)
+	b = appendString(b, change.Table.Name)
+	b = append(b, `,"server_id":`...)
+	b = strconv.AppendUint(b, uint64(s.ServerID), 10)
+	b = append(b, `,"gtid":`...)
+	if s.GTID == "" {
+		b = append(b, "null"...)
+	} else {
+		b = appendString(b, s.GTID)
+	}
+	b = append(b, `,"file":`...)
+	b = appendString(b, s.File)
+	b = append(b, `,"pos":`...)
+	b = strconv.AppendUint(b, uint64(s.Pos), 10)
+	b = append(b, `,"row":`...)
+	b = strconv.AppendInt(b, int64(s.Row), 10)
+	b = append(b, `},"op":"`...)
+	b = append(b, byte(change.Op))
+	b = append(b, `","ts_ms":`...)
+	b = strconv.AppendInt(b, nowMs, 10)
+	b = append(b, '}')
+
+	j.buf = b
+	// The buffer is reused for the next value, and the caller keeps this one.
+	out := make([]byte, len(b))
+	copy(out, b)
+	return out, nil
+}
+
+// appendRow appends a row as a JSON object of column names to values, or
+// null for a nil row.
+func appendRow(b []byte, table *schema.Table, row []any) ([]byte, error) {
+	if row == nil {
+		return append(b, "null"...), nil
+	}
+	if len(row) != len(table.Columns) {
+		return nil, fmt.Errorf("table %s: a row has %d values for %d columns", table, len(row), len(table.Columns))
+	}
+	b = append(b, '{')
+	for i := range table.Columns {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		column := &table.Columns[i]
+		b = appendString(b, column.Name)
+		b = append(b, ':')
+		var err error
+		if b, err = appendValue(b, column, row[i]); err != nil {
+			return nil, fmt.Errorf("table %s: column %s: %w", table, column.Name, err)
+		}
+	}
+	return append(b, '}'), nil
+}

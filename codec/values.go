@@ -1,0 +1,320 @@
+package codec
+
+import (
+	"encoding/base64"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/go-mysql-org/go-mysql/mysql"
+	"github.com/sluice-cdc/sluice/schema"
+)
+
+// appendValue appends the JSON form of one column value, as go-mysql's
+// replication package decodes it, to b.
+func appendValue(b []byte, column *schema.Column, v any) ([]byte, error) {
+	if v == nil {
+		return append(b, "null"...), nil
+	}
+
+	switch column.Type {
+	case mysql.MYSQL_TYPE_TINY, mysql.MYSQL_TYPE_SHORT, mysql.MYSQL_TYPE_INT24,
+		mysql.MYSQL_TYPE_LONG, mysql.MYSQL_TYPE_LONGLONG, mysql.MYSQL_TYPE_YEAR:
+		return appendInteger(b, v)
+
+	case mysql.MYSQL_TYPE_BIT:
+		// go-mysql returns BIT as an int64 holding the column's bits, so a
+		// BIT(64) value with the top bit set reads as negative.
+		bits, ok := v.(int64)
+		if !ok {
+			return nil, unexpectedType(column, v)
+		}
+		return strconv.AppendUint(b, uint64(bits), 10), nil
+
+	case mysql.MYSQL_TYPE_NEWDECIMAL:
+		// DECIMAL arrives as exact text with the column's scale, such as
+		// "1.10": a string keeps every digit, where a JSON number would be
+		// rounded to a double by most readers.
+		text, ok := v.(string)
+		if !ok {
+			return nil, unexpectedType(column, v)
+		}
+		return appendString(b, text), nil
+
+	case mysql.MYSQL_TYPE_FLOAT:
+		f, ok := v.(float32)
+		if !ok {
+			return nil, unexpectedType(column, v)
+		}
+		return appendFloat(b, float64(f), 32)
+
+	case mysql.MYSQL_TYPE_DOUBLE:
+		f, ok := v.(float64)
+		if !ok {
+			return nil, unexpectedType(column, v)
+		}
+		return appendFloat(b, f, 64)
+
+	case mysql.MYSQL_TYPE_TIMESTAMP, mysql.MYSQL_TYPE_TIMESTAMP2:
+		text, ok := v.(string)
+		if !ok {
+			return nil, unexpectedType(column, v)
+		}
+		return appendString(b, timestampISO(text)), nil
+
+	case mysql.MYSQL_TYPE_DATETIME, mysql.MYSQL_TYPE_DATETIME2, mysql.MYSQL_TYPE_DATE,
+		mysql.MYSQL_TYPE_NEWDATE, mysql.MYSQL_TYPE_TIME, mysql.MYSQL_TYPE_TIME2:
+		// The server's own text form: wall-clock values with no time zone,
+		// zero dates such as "0000-00-00" included.
+		text, ok := v.(string)
+		if !ok {
+			return nil, unexpectedType(column, v)
+		}
+		return appendString(b, text), nil
+
+	case mysql.MYSQL_TYPE_ENUM:
+		index, ok := v.(int64)
+		if !ok {
+			return nil, unexpectedType(column, v)
+		}
+		return appendString(b, enumMember(column, index)), nil
+
+	case mysql.MYSQL_TYPE_SET:
+		mask, ok := v.(int64)
+		if !ok {
+			return nil, unexpectedType(column, v)
+		}
+		return appendString(b, setMembers(column, mask)), nil
+
+	case mysql.MYSQL_TYPE_VARCHAR, mysql.MYSQL_TYPE_VAR_STRING, mysql.MYSQL_TYPE_STRING, mysql.MYSQL_TYPE_BLOB:
+		return appendCharacterValue(b, column, v)
+
+	case mysql.MYSQL_TYPE_JSON:
+		// A JSON column goes out as its document text in a string, as
+		// Debezium's io.debezium.data.Json does.
+		switch doc := v.(type) {
+		case string:
+			return appendString(b, doc), nil
+		case []byte:
+			return appendString(b, string(doc)), nil
+		}
+		return nil, unexpectedType(column, v)
+
+	case mysql.MYSQL_TYPE_GEOMETRY:
+		raw, ok := v.([]byte)
+		if !ok {
+			return nil, unexpectedType(column, v)
+		}
+		return appendBase64(b, raw), nil
+	}
+	return nil, fmt.Errorf("unsupported column type %d", column.Type)
+}
+
+func unexpectedType(column *schema.Column, v any) error {
+	return fmt.Errorf("unexpected value %v of Go type %T for column type %d", v, v, column.Type)
+}
+
+func appendInteger(b []byte, v any) ([]byte, error) {
+	switch n := v.(type) {
+	case int8:
+		return strconv.AppendInt(b, int64(n), 10), nil
+	case int16:
+		return strconv.AppendInt(b, int64(n), 10), nil
+	case int32:
+		return strconv.AppendInt(b, int64(n), 10), nil
+	case int64:
+		return strconv.AppendInt(b, n, 10), nil
+	case int:
+		return strconv.AppendInt(b, int64(n), 10), nil
+	case uint8:
+		return strconv.AppendUint(b, uint64(n), 10), nil
+	case uint16:
+		return strconv.AppendUint(b, uint64(n), 10), nil
+	case uint32:
+		return strconv.AppendUint(b, uint64(n), 10), nil
+	case uint64:
+		return strconv.AppendUint(b, n, 10), nil
+	}
+	return nil, fmt.Errorf("unexpected integer value %v of Go type %T", v, v)
+}
+
+// appendFloat appends the shortest decimal text that reads back as the same
+// float of the given bit size.
+func appendFloat(b []byte, f float64, bitSize int) ([]byte, error) {
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return nil, fmt.Errorf("floating-point value %v has no JSON form", f)
+	}
+	return strconv.AppendFloat(b, f, 'g', -1, bitSize), nil
+}
+
+// timestampISO turns go-mysql's UTC text of a TIMESTAMP, "2006-01-02
+// 15:04:05.000", into ISO 8601 with a Z. The zero TIMESTAMP stays
+// "0000-00-00 00:00:00" because it is no instant.
+func timestampISO(text string) string {
+	if strings.HasPrefix(text, "0000-00-00") || len(text) < 19 || text[10] != ' ' {
+		return text
+	}
+	return text[:10] + "T" + text[11:] + "Z"
+}
+
+// enumMember returns the name of ENUM member index (1-based). Index 0 is
+// the empty string that the server stores for an invalid value.
+func enumMember(column *schema.Column, index int64) string {
+	if index <= 0 || int(index) > len(column.EnumValues) {
+		return ""
+	}
+	return column.EnumValues[index-1]
+}
+
+// setMembers returns the comma-separated members of a SET bit mask, in
+// definition order as the server prints them.
+func setMembers(column *schema.Column, mask int64) string {
+	var sb strings.Builder
+	for i, name := range column.SetValues {
+		if mask&(1<<uint(i)) == 0 {
+			continue
+		}
+		if sb.Len() > 0 {
+			sb.WriteByte(',')
+		}
+		sb.WriteString(name)
+	}
+	return sb.String()
+}
+
+// appendCharacterValue appends a CHAR, VARCHAR, TEXT, BINARY, VARBINARY or
+// BLOB value: text as a JSON string, bytes in base64.
+func appendCharacterValue(b []byte, column *schema.Column, v any) ([]byte, error) {
+	var raw []byte
+	switch s := v.(type) {
+	case string:
+		raw = []byte(s)
+	case []byte:
+		raw = s
+	default:
+		return nil, unexpectedType(column, v)
+	}
+
+	switch column.Charset {
+	case "binary":
+		if column.Type == mysql.MYSQL_TYPE_STRING {
+			raw = padBinary(raw, fixedLength(column.Meta))
+		}
+		return appendBase64(b, raw), nil
+	case "utf8mb4", "utf8mb3", "utf8", "ascii":
+		return appendString(b, string(raw)), nil
+	case "latin1":
+		return appendString(b, decodeLatin1(raw)), nil
+	}
+	// TODO: transcode the remaining character sets (cp1250, sjis, gbk, ...)
+	// by collation; until then a column in one of them stops the stream
+	// rather than emit garbled text.
+	return nil, fmt.Errorf("character set %q is not supported yet", column.Charset)
+}
+
+// fixedLength returns the declared byte length of a CHAR or BINARY column
+// from its TABLE_MAP metadata. The server folds bits 8 and 9 of the length
+// into the type byte, XOR-ed into its bits 4 and 5.
+func fixedLength(meta uint16) int {
+	typeByte, low := byte(meta>>8), int(meta&0xff)
+	if typeByte&0x30 != 0x30 {
+		return low | int((typeByte&0x30)^0x30)<<4
+	}
+	return low
+}
+
+// padBinary restores the trailing zero bytes of a BINARY(n) value, which the
+// binlog leaves out.
+func padBinary(raw []byte, length int) []byte {
+	if len(raw) >= length {
+		return raw
+	}
+	padded := make([]byte, length)
+	copy(padded, raw)
+	return padded
+}
+
+// cp1252High maps bytes 0x80-0x9F of MySQL's latin1, which is Windows code
+// page 1252 with the five undefined bytes mapped to the C1 controls of the
+// same value. Bytes 0xA0-0xFF are the Unicode code points of the same value.
+var cp1252High = [32]rune{
+	'€', 0x81, '‚', 'ƒ', '„', '…', '†', '‡', 'ˆ', '‰', 'Š', '‹', 'Œ', 0x8d, 'Ž', 0x8f,
+	0x90, '‘', '’', '“', '”', '•', '–', '—', '˜', '™', 'š', '›', 'œ', 0x9d, 'ž', 'Ÿ',
+}
+
+func decodeLatin1(raw []byte) string {
+	var sb strings.Builder
+	sb.Grow(len(raw))
+	for _, c := range raw {
+		switch {
+		case c < 0x80:
+			sb.WriteByte(c)
+		case c < 0xa0:
+			sb.WriteRune(cp1252High[c-0x80])
+		default:
+			sb.WriteRune(rune(c))
+		}
+	}
+	return sb.String()
+}
+
+func appendBase64(b []byte, raw []byte) []byte {
+	b = append(b, '"')
+	b = base64.StdEncoding.AppendEncode(b, raw)
+	return append(b, '"')
+}
+
+const hexDigits = "0123456789abcdef"
+
+// appendString appends s as a JSON string. Invalid UTF-8 becomes U+FFFD, as
+// encoding/json does; '<', '>' and '&' are not escaped.
+func appendString(b []byte, s string) []byte {
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+			i++
+			start = i
+			continue
+		}
+		// U+2028 and U+2029 are valid JSON but end lines in JavaScript.
+		if r == '\u2028' || r == '\u2029' {
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
+}

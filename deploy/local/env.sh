@@ -1,0 +1,138 @@
+# shellcheck shell=bash
+# Defaults shared by the deploy/local scripts, the Makefile and the tests.
+#
+# Source it (". deploy/local/env.sh") to get the variables in your shell. Every
+# variable keeps a value that is already set in the environment, so a run can
+# move ports or directories without editing this file. Running it as a script
+# ("bash deploy/local/env.sh") prints the resolved values as NAME=value lines.
+#
+# This file sets no shell options, because a sourcing shell would keep them.
+# The variables also load in a POSIX sh such as make's /bin/sh, but the helper
+# functions below need bash.
+
+if [ -n "${BASH_VERSION:-}" ]; then
+	SLUICE_REPO_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+else
+	# A POSIX sh cannot find the path of a sourced file, so the current
+	# directory is taken as the repository root, as it is in make recipes.
+	SLUICE_REPO_DIR="${SLUICE_REPO_DIR:-$PWD}"
+fi
+
+# All server state (data, config, logs, pid files). "down.sh --wipe" deletes it.
+: "${SLUICE_LOCAL_DIR:=$SLUICE_REPO_DIR/.local}"
+# Downloaded artifacts that survive a wipe (the Kafka jars; Maven's own cache is ~/.m2).
+: "${SLUICE_CACHE_DIR:=$SLUICE_REPO_DIR/.cache}"
+
+# Relative overrides would break once a script changes directory.
+case "$SLUICE_LOCAL_DIR" in /*) ;; *) SLUICE_LOCAL_DIR="$PWD/$SLUICE_LOCAL_DIR" ;; esac
+case "$SLUICE_CACHE_DIR" in /*) ;; *) SLUICE_CACHE_DIR="$PWD/$SLUICE_CACHE_DIR" ;; esac
+
+# MariaDB. Port 3307, because a packaged MariaDB or MySQL service may hold 3306.
+: "${MARIADB_HOST:=127.0.0.1}"
+: "${MARIADB_PORT:=3307}"
+: "${MARIADB_USER:=sluice}"
+: "${MARIADB_PASSWORD:=sluice}"
+: "${MARIADB_DIR:=$SLUICE_LOCAL_DIR/mariadb}"
+: "${MARIADB_DATA_DIR:=$MARIADB_DIR/data}"
+: "${MARIADB_CONFIG:=$MARIADB_DIR/my.cnf}"
+: "${MARIADB_LOG:=$MARIADB_DIR/mariadb.log}"
+: "${MARIADB_PID_FILE:=$MARIADB_DIR/mariadb.pid}"
+: "${MARIADB_SOCKET:=$MARIADB_DIR/mariadb.sock}"
+# Seconds to wait for the server to accept connections after a start.
+: "${MARIADB_START_TIMEOUT:=60}"
+
+# Kafka, one KRaft node that is both broker and controller.
+: "${KAFKA_VERSION:=4.3.2}"
+: "${KAFKA_HOST:=127.0.0.1}"
+: "${KAFKA_PORT:=9092}"
+: "${KAFKA_CONTROLLER_PORT:=9093}"
+: "${KAFKA_BOOTSTRAP_SERVERS:=$KAFKA_HOST:$KAFKA_PORT}"
+: "${KAFKA_DIR:=$SLUICE_LOCAL_DIR/kafka}"
+: "${KAFKA_DATA_DIR:=$KAFKA_DIR/data}"
+: "${KAFKA_CONFIG:=$KAFKA_DIR/server.properties}"
+: "${KAFKA_LOG:=$KAFKA_DIR/logs/server.log}"
+: "${KAFKA_PID_FILE:=$KAFKA_DIR/kafka.pid}"
+# Folder with every runtime jar of the broker and the Kafka tools.
+: "${KAFKA_LIBS_DIR:=$SLUICE_CACHE_DIR/kafka-$KAFKA_VERSION/libs}"
+# Version of log4j-core and of the SLF4J 1.x binding log4j-slf4j-impl.
+: "${KAFKA_LOG4J_VERSION:=2.25.5}"
+: "${KAFKA_HEAP_OPTS:=-Xms512m -Xmx1g}"
+# Seconds to wait for "Kafka Server started" in the broker log after a start.
+: "${KAFKA_START_TIMEOUT:=120}"
+
+export SLUICE_REPO_DIR SLUICE_LOCAL_DIR SLUICE_CACHE_DIR
+export MARIADB_HOST MARIADB_PORT MARIADB_USER MARIADB_PASSWORD MARIADB_DIR MARIADB_DATA_DIR
+export MARIADB_CONFIG MARIADB_LOG MARIADB_PID_FILE MARIADB_SOCKET MARIADB_START_TIMEOUT
+export KAFKA_VERSION KAFKA_HOST KAFKA_PORT KAFKA_CONTROLLER_PORT KAFKA_BOOTSTRAP_SERVERS
+export KAFKA_DIR KAFKA_DATA_DIR KAFKA_CONFIG KAFKA_LOG KAFKA_PID_FILE KAFKA_LIBS_DIR
+export KAFKA_LOG4J_VERSION KAFKA_HEAP_OPTS KAFKA_START_TIMEOUT
+
+# Helpers for the deploy/local scripts. They print to stderr so that stdout
+# stays clean for commands such as "kafka.sh classpath".
+
+sluice_log() {
+	printf '%s\n' "$*" >&2
+}
+
+sluice_die() {
+	printf 'error: %s\n' "$*" >&2
+	exit 1
+}
+
+# Reports whether something accepts TCP connections on host $1, port $2.
+sluice_port_open() {
+	(exec 3<>"/dev/tcp/$1/$2") 2>/dev/null
+}
+
+# Reports whether the pid in file $1 is a live process whose command line
+# contains $2, so that a stale pid file or a reused pid does not count.
+sluice_pid_alive() {
+	local pid_file="$1" marker="$2" pid
+	[[ -s "$pid_file" ]] || return 1
+	pid="$(<"$pid_file")"
+	[[ "$pid" =~ ^[0-9]+$ ]] || return 1
+	[[ -r "/proc/$pid/cmdline" ]] || return 1
+	tr '\0' ' ' <"/proc/$pid/cmdline" | grep -qF -- "$marker"
+}
+
+# Installs Debian packages without recommends. apt-get update runs first
+# unless this helper ran it in the last hour, because a fresh machine may have
+# no package lists and old lists may name versions the mirror no longer has.
+# up.sh installs Kafka and MariaDB at the same time, so calls take turns
+# through a lock file, and apt-get waits for a dpkg lock held by anyone else.
+sluice_apt_install() {
+	if [[ "$(id -u)" != 0 ]]; then
+		sluice_die "installing $* needs root; run: sudo apt-get install -y --no-install-recommends $*"
+	fi
+	local output lock_fd stamp="${TMPDIR:-/tmp}/sluice-apt-update.stamp"
+	exec {lock_fd}>"${TMPDIR:-/tmp}/sluice-apt.lock"
+	flock "$lock_fd"
+	output="$(mktemp)"
+	if [[ -z "$(find "$stamp" -mmin -60 2>/dev/null)" ]]; then
+		sluice_log "Running apt-get update ..."
+		if ! apt-get -o DPkg::Lock::Timeout=300 update >"$output" 2>&1; then
+			tail -n 20 "$output" >&2
+			sluice_die "apt-get update failed; full output in $output"
+		fi
+		touch "$stamp"
+	fi
+	sluice_log "Installing Debian packages: $* ..."
+	if ! DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y --no-install-recommends "$@" >"$output" 2>&1; then
+		tail -n 20 "$output" >&2
+		sluice_die "apt-get install $* failed; full output in $output"
+	fi
+	rm -f "$output"
+	exec {lock_fd}>&-
+}
+
+# Executed rather than sourced: print the resolved values.
+if [ -n "${BASH_VERSION:-}" ] && [[ "${BASH_SOURCE[0]}" == "$0" ]]; then
+	for name in SLUICE_REPO_DIR SLUICE_LOCAL_DIR SLUICE_CACHE_DIR \
+		MARIADB_HOST MARIADB_PORT MARIADB_USER MARIADB_PASSWORD MARIADB_DIR MARIADB_DATA_DIR \
+		MARIADB_CONFIG MARIADB_LOG MARIADB_PID_FILE MARIADB_SOCKET MARIADB_START_TIMEOUT \
+		KAFKA_VERSION KAFKA_HOST KAFKA_PORT KAFKA_CONTROLLER_PORT KAFKA_BOOTSTRAP_SERVERS \
+		KAFKA_DIR KAFKA_DATA_DIR KAFKA_CONFIG KAFKA_LOG KAFKA_PID_FILE KAFKA_LIBS_DIR \
+		KAFKA_LOG4J_VERSION KAFKA_HEAP_OPTS KAFKA_START_TIMEOUT; do
+		printf '%s=%s\n' "$name" "${!name}"
+	done
+fi

@@ -1,0 +1,109 @@
+package offsets
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+)
+
+// FileTracker keeps each stream's position in a file, position.json, in a
+// directory of its own under Dir. A save replaces the file atomically: a
+// crash leaves either the old position or the new one, never a torn file.
+type FileTracker struct {
+	Dir string
+	// Mode is the permission of position files; 0 means 0o600.
+	Mode os.FileMode
+}
+
+var validStream = regexp.MustCompile(`^[A-Za-z0-9._-]+$`)
+
+func (t *FileTracker) path(stream string) (string, error) {
+	if !validStream.MatchString(stream) || stream == "." || stream == ".." {
+		return "", fmt.Errorf("invalid stream id %q: use letters, digits, '.', '_' and '-'", stream)
+	}
+	return filepath.Join(t.Dir, stream, "position.json"), nil
+}
+
+// Load returns the saved position of stream, or a zero Position and no
+// error when none was saved.
+func (t *FileTracker) Load(_ context.Context, stream string) (Position, error) {
+	path, err := t.path(stream)
+	if err != nil {
+		return Position{}, err
+	}
+	data, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return Position{}, nil
+	}
+	if err != nil {
+		return Position{}, fmt.Errorf("read position file: %w", err)
+	}
+	p, err := ParsePosition(data)
+	if err != nil {
+		return Position{}, fmt.Errorf("position file %s: %w; move it away to start from the server's current position", path, err)
+	}
+	return p, nil
+}
+
+// Save writes p as the position of stream: to a temporary file that is
+// synced, renamed over the old file, and made durable by syncing the
+// directory. It returns only after the position is on disk.
+func (t *FileTracker) Save(_ context.Context, stream string, p Position) error {
+	path, err := t.path(stream)
+	if err != nil {
+		return err
+	}
+	data, err := p.Marshal()
+	if err != nil {
+		return err
+	}
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return fmt.Errorf("create position directory: %w", err)
+	}
+
+	mode := t.Mode
+	if mode == 0 {
+		mode = 0o600
+	}
+	tmp, err := os.CreateTemp(dir, ".position-*.tmp")
+	if err != nil {
+		return fmt.Errorf("create temporary position file: %w", err)
+	}
+	defer os.Remove(tmp.Name()) // fails harmlessly once the rename has happened
+
+	if _, err := tmp.Write(append(data, '\n')); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write position file: %w", err)
+	}
+	if err := tmp.Chmod(mode); err != nil {
+		tmp.Close()
+		return fmt.Errorf("set position file mode: %w", err)
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return fmt.Errorf("sync position file: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("close position file: %w", err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("replace position file: %w", err)
+	}
+	return syncDir(dir)
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return fmt.Errorf("open position directory: %w", err)
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil {
+		return fmt.Errorf("sync position directory: %w", err)
+	}
+	return nil
+}

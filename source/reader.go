@@ -1,0 +1,300 @@
+package source
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"slices"
+	"time"
+
+	"github.com/go-mysql-org/go-mysql/mysql"
+	"github.com/go-mysql-org/go-mysql/replication"
+	"github.com/rs/zerolog"
+
+	"github.com/sluice-cdc/sluice/codec"
+	"github.com/sluice-cdc/sluice/offsets"
+	"github.com/sluice-cdc/sluice/schema"
+)
+
+// systemDatabases are never captured.
+var systemDatabases = map[string]bool{
+	"mysql": true, "sys": true, "information_schema": true, "performance_schema": true,
+}
+
+// Step is what one binlog event contributes to the stream.
+type Step struct {
+	// Changes are the row changes of a rows event in captured tables.
+	Changes []codec.Change
+	// End is true when the event ends a transaction, or is a statement
+	// outside any transaction such as DDL. Position is then the point after
+	// it, where reading can resume.
+	End      bool
+	Position offsets.Position
+}
+
+// ErrStatementDML is wrapped by the error Next returns for a data change
+// logged as SQL text instead of rows. Such a change cannot be turned into
+// records, and skipping it would lose data.
+var ErrStatementDML = errors.New("data change logged in statement format")
+
+// Reader reads one source server's binlog. It is not safe for concurrent use.
+type Reader struct {
+	cfg    *Config
+	server *Server
+	log    zerolog.Logger
+
+	syncer *replication.BinlogSyncer
+	stream *replication.BinlogStreamer
+
+	capture map[string]bool // databases to capture; nil means all but systemDatabases
+
+	file  string
+	gtids mysql.GTIDSet
+	// txnGTID is the GTID of the transaction being read, added to gtids
+	// when the transaction ends.
+	txnGTID string
+	inTxn   bool
+
+	tables map[uint64]*cachedTable
+}
+
+type cachedTable struct {
+	event *replication.TableMapEvent
+	table *schema.Table
+}
+
+// NewReader returns a reader that starts at from, which must be a position
+// at which a transaction ended.
+func NewReader(cfg *Config, server *Server, from offsets.Position, log zerolog.Logger) (*Reader, error) {
+	r := &Reader{
+		cfg:    cfg,
+		server: server,
+		log:    log,
+		file:   from.File,
+		tables: map[uint64]*cachedTable{},
+	}
+	if len(cfg.Databases) > 0 {
+		r.capture = map[string]bool{}
+		for _, db := range cfg.Databases {
+			r.capture[db] = true
+		}
+	}
+
+	var err error
+	if r.gtids, err = mysql.ParseGTIDSet(server.Flavor, from.GTIDSet); err != nil {
+		return nil, fmt.Errorf("saved position %s: invalid GTID set: %w", from, err)
+	}
+
+	r.syncer = replication.NewBinlogSyncer(replication.BinlogSyncerConfig{
+		ServerID: cfg.ReplicaID,
+		Flavor:   server.Flavor,
+		Host:     cfg.Host,
+		Port:     cfg.Port,
+		User:     cfg.User,
+		Password: cfg.Password,
+		// TIMESTAMP values come out in UTC whatever the process's TZ is.
+		TimestampStringLocation: time.UTC,
+		HeartbeatPeriod:         time.Second,
+		ReadTimeout:             30 * time.Second,
+		// A lost connection ends the stream with an error: the worker
+		// resumes from the last committed transaction, never from the middle
+		// of one as go-mysql's own reconnect would.
+		DisableRetrySync: true,
+		// go-mysql logs through slog; sluice logs through zerolog.
+		Logger: slogDiscard(),
+	})
+	r.stream, err = r.syncer.StartSync(mysql.Position{Name: from.File, Pos: from.Pos})
+	if err != nil {
+		r.syncer.Close()
+		return nil, fmt.Errorf("start reading the binlog at %s: %w", from, err)
+	}
+	return r, nil
+}
+
+// Close stops reading and closes the replication connection.
+func (r *Reader) Close() {
+	r.syncer.Close()
+}
+
+// InTransaction reports whether the last event read was inside a
+// transaction that has not ended yet.
+func (r *Reader) InTransaction() bool {
+	return r.inTxn
+}
+
+// Next reads the next binlog event and returns what it contributes. It
+// blocks until an event arrives or ctx is done.
+func (r *Reader) Next(ctx context.Context) (Step, error) {
+	ev, err := r.stream.GetEvent(ctx)
+	if err != nil {
+		return Step{}, err
+	}
+	header := ev.Header
+
+	switch e := ev.Event.(type) {
+	case *replication.RotateEvent:
+		r.file = string(e.NextLogName)
+		r.tables = map[uint64]*cachedTable{}
+
+	case *replication.MariadbGTIDEvent:
+		r.txnGTID = e.GTID.String()
+		// A standalone GTID (DDL and other statements outside a
+		// transaction) is followed by one query event and no XID.
+		r.inTxn = !e.IsStandalone()
+
+	case *replication.GTIDEvent:
+		next, err := e.GTIDNext()
+		if err != nil {
+			return Step{}, fmt.Errorf("binlog %s:%d: invalid GTID event: %w", r.file, header.LogPos, err)
+		}
+		r.txnGTID = next.String()
+
+	case *replication.QueryEvent:
+		return r.query(e, header)
+
+	case *replication.TableMapEvent:
+		if err := r.tableMap(e); err != nil {
+			return Step{}, err
+		}
+
+	case *replication.RowsEvent:
+		changes, err := r.rows(e, header)
+		return Step{Changes: changes}, err
+
+	case *replication.XIDEvent:
+		return r.end(header), nil
+	}
+	return Step{}, nil
+}
+
+var (
+	beginStatement  = regexp.MustCompile(`(?i)^\s*BEGIN\b`)
+	commitStatement = regexp.MustCompile(`(?i)^\s*COMMIT\b`)
+	dmlStatement    = regexp.MustCompile(`(?i)^\s*(/\*.*?\*/\s*)*(INSERT|UPDATE|DELETE|REPLACE|LOAD\s+DATA)\b`)
+)
+
+func (r *Reader) query(e *replication.QueryEvent, header *replication.EventHeader) (Step, error) {
+	switch {
+	case beginStatement.Match(e.Query):
+		r.inTxn = true
+		return Step{}, nil
+	case commitStatement.Match(e.Query):
+		// Non-transactional engines such as MyISAM end with COMMIT, not XID.
+		return r.end(header), nil
+	case dmlStatement.Match(e.Query):
+		if r.captured(string(e.Schema)) {
+			return Step{}, fmt.Errorf("%w at binlog %s:%d (gtid %s, default database %q): %.200s; "+
+				"the session that wrote it ran with binlog_format other than ROW. "+
+				"sluice stops here so that no change is lost; keep binlog_format=ROW for every session",
+				ErrStatementDML, r.file, header.LogPos-header.EventSize, r.txnGTID, e.Schema, e.Query)
+		}
+	}
+	if r.inTxn {
+		return Step{}, nil
+	}
+	// DDL and other statements outside a transaction end where they stand.
+	return r.end(header), nil
+}
+
+// end closes the current transaction and returns the position after it.
+func (r *Reader) end(header *replication.EventHeader) Step {
+	if r.txnGTID != "" {
+		if err := r.gtids.Update(r.txnGTID); err != nil {
+			r.log.Warn().Err(err).Str("gtid", r.txnGTID).Msg("could not add a GTID to the executed set")
+		}
+	}
+	r.inTxn = false
+	r.txnGTID = ""
+	return Step{End: true, Position: offsets.Position{
+		ServerID:   r.server.ServerID,
+		Flavor:     r.server.Flavor,
+		File:       r.file,
+		Pos:        header.LogPos,
+		GTIDSet:    r.gtids.String(),
+		CapturedAt: time.Now().UTC(),
+	}}
+}
+
+func (r *Reader) captured(db string) bool {
+	if r.capture != nil {
+		return r.capture[db]
+	}
+	return !systemDatabases[db]
+}
+
+// tableMap caches the schema of a captured table. A table id names the same
+// table only until the next ALTER or server restart, so a cached entry is
+// reused only while the event matches it byte for byte.
+func (r *Reader) tableMap(e *replication.TableMapEvent) error {
+	if !r.captured(string(e.Schema)) {
+		return nil
+	}
+	if cached, ok := r.tables[e.TableID]; ok && sameTableMap(cached.event, e) {
+		return nil
+	}
+	table, err := schema.FromTableMap(e)
+	if err != nil {
+		return err
+	}
+	for i := range table.Columns {
+		c := &table.Columns[i]
+		if c.Collation != 0 {
+			c.Charset = r.server.Charsets[c.Collation]
+		}
+	}
+	r.tables[e.TableID] = &cachedTable{event: e, table: table}
+	return nil
+}
+
+func sameTableMap(a, b *replication.TableMapEvent) bool {
+	return bytes.Equal(a.Schema, b.Schema) && bytes.Equal(a.Table, b.Table) &&
+		bytes.Equal(a.ColumnType, b.ColumnType) && slices.Equal(a.ColumnMeta, b.ColumnMeta) &&
+		slices.EqualFunc(a.ColumnName, b.ColumnName, bytes.Equal) &&
+		bytes.Equal(a.SignednessBitmap, b.SignednessBitmap) && slices.Equal(a.ColumnCharset, b.ColumnCharset) &&
+		slices.Equal(a.DefaultCharset, b.DefaultCharset) && slices.Equal(a.PrimaryKey, b.PrimaryKey)
+}
+
+func (r *Reader) rows(e *replication.RowsEvent, header *replication.EventHeader) ([]codec.Change, error) {
+	if e.Table == nil || !r.captured(string(e.Table.Schema)) {
+		return nil, nil
+	}
+	cached, ok := r.tables[e.TableID]
+	if !ok {
+		return nil, fmt.Errorf("binlog %s:%d: rows event for table id %d without its TABLE_MAP event", r.file, header.LogPos, e.TableID)
+	}
+
+	source := codec.Source{
+		ServerID:    header.ServerID,
+		GTID:        r.txnGTID,
+		File:        r.file,
+		Pos:         header.LogPos - header.EventSize,
+		TimestampMs: int64(header.Timestamp) * 1000,
+	}
+	var changes []codec.Change
+	switch e.Type() {
+	case replication.EnumRowsEventTypeInsert:
+		changes = make([]codec.Change, len(e.Rows))
+		for i, row := range e.Rows {
+			changes[i] = codec.Change{Table: cached.table, Op: codec.OpCreate, After: row, Source: source}
+			changes[i].Source.Row = i
+		}
+	case replication.EnumRowsEventTypeDelete:
+		changes = make([]codec.Change, len(e.Rows))
+		for i, row := range e.Rows {
+			changes[i] = codec.Change{Table: cached.table, Op: codec.OpDelete, Before: row, Source: source}
+			changes[i].Source.Row = i
+		}
+	case replication.EnumRowsEventTypeUpdate:
+		// Update events carry the before and after image of each row in turn.
+		changes = make([]codec.Change, len(e.Rows)/2)
+		for i := range changes {
+			changes[i] = codec.Change{Table: cached.table, Op: codec.OpUpdate, Before: e.Rows[2*i], After: e.Rows[2*i+1], Source: source}
+			changes[i].Source.Row = i
+		}
+	default:
+		return nil, fmt.Errorf("binlog %s:%d: rows event of unknown type %s", r.file, header.LogPos, header.EventType)
+	}
+	return changes, nil
+}

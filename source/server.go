@@ -1,0 +1,243 @@
+// Package source reads row changes from a MySQL or MariaDB binlog with
+// go-mysql's replication package, as a replica would, and hands them on
+// transaction by transaction together with the position where each
+// transaction ends.
+package source
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/go-mysql-org/go-mysql/client"
+	"github.com/go-mysql-org/go-mysql/mysql"
+	"github.com/sluice-cdc/sluice/offsets"
+)
+
+// Config is how to reach the source server.
+type Config struct {
+	Host     string
+	Port     uint16
+	User     string
+	Password string
+	// ReplicaID is the server_id sluice registers with; it must differ from
+	// the ids of the source server and of every other replica.
+	ReplicaID uint32
+	// Databases lists the databases to capture; empty means every database
+	// but the server's own (mysql, sys, information_schema, performance_schema).
+	Databases []string
+	// ConnectTimeout bounds each connection attempt.
+	ConnectTimeout time.Duration
+}
+
+func (c *Config) addr() string {
+	return net.JoinHostPort(c.Host, strconv.Itoa(int(c.Port)))
+}
+
+// Server describes the source server as sluice found it at start.
+type Server struct {
+	Version string
+	// Flavor is mysql.MySQLFlavor or mysql.MariaDBFlavor.
+	Flavor string
+	// ServerID is the source's own server_id.
+	ServerID uint32
+	// Charsets maps collation ids to their character set names.
+	Charsets map[uint64]string
+}
+
+// Connector returns "mysql" or "mariadb", the name Debezium's connectors
+// put in source.connector.
+func (s *Server) Connector() string {
+	return s.Flavor
+}
+
+// connect opens a plain SQL connection to the source.
+func connect(ctx context.Context, cfg *Config) (*client.Conn, error) {
+	timeout := cfg.ConnectTimeout
+	if timeout <= 0 {
+		timeout = 10 * time.Second
+	}
+	dialer := &net.Dialer{Timeout: timeout}
+	conn, err := client.ConnectWithDialer(ctx, "tcp", cfg.addr(), cfg.User, cfg.Password, "", dialer.DialContext)
+	if err != nil {
+		return nil, fmt.Errorf("connect to MySQL at %s as %q: %w", cfg.addr(), cfg.User, err)
+	}
+	return conn, nil
+}
+
+// ErrServerSettings is wrapped by the error Inspect returns when the server
+// is configured so that sluice cannot capture its changes exactly.
+var ErrServerSettings = errors.New("the source server is not configured for row-based change capture")
+
+// Inspect connects to the source, checks the settings and privileges that
+// exact row capture needs, and describes the server. A setting or privilege
+// that is wrong gives an error wrapping ErrServerSettings that names each
+// problem, its current value and the statement that fixes it.
+func Inspect(ctx context.Context, cfg *Config) (*Server, error) {
+	conn, err := connect(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close()
+
+	res, err := conn.Execute("SELECT @@version, @@server_id, @@log_bin, @@binlog_format, @@binlog_row_image")
+	if err != nil {
+		return nil, fmt.Errorf("read server variables: %w", err)
+	}
+	values := res.Values[0]
+	server := &Server{Version: string(values[0].AsString())}
+	server.Flavor = mysql.MySQLFlavor
+	if strings.Contains(strings.ToLower(server.Version), "mariadb") {
+		server.Flavor = mysql.MariaDBFlavor
+	}
+	server.ServerID = uint32(values[1].AsInt64())
+
+	var problems []string
+	if values[2].AsInt64() != 1 {
+		problems = append(problems, "log_bin is OFF; the binary log must be on: start the server with log_bin (add `log_bin` under [mysqld]) and a server_id")
+	}
+	problems = append(problems, checkVariable("binlog_format", string(values[3].AsString()), "ROW")...)
+	problems = append(problems, checkVariable("binlog_row_image", string(values[4].AsString()), "FULL")...)
+
+	// binlog_row_metadata exists from MySQL 8.0.1 and MariaDB 10.5.
+	res, err = conn.Execute("SELECT @@binlog_row_metadata")
+	if err != nil {
+		problems = append(problems, fmt.Sprintf("binlog_row_metadata is not available on %s (%v): "+
+			"sluice needs MySQL 8.0.1 or later, or MariaDB 10.5 or later", server.Version, err))
+	} else {
+		problems = append(problems, checkVariable("binlog_row_metadata", string(res.Values[0][0].AsString()), "FULL")...)
+	}
+
+	missing, err := missingPrivileges(conn)
+	if err != nil {
+		return nil, err
+	}
+	if len(missing) > 0 {
+		problems = append(problems, fmt.Sprintf("user %q lacks the privilege(s) %s: run GRANT %s ON *.* TO <sluice user>",
+			cfg.User, strings.Join(missing, ", "), strings.Join(missing, ", ")))
+	}
+	if len(problems) > 0 {
+		return nil, fmt.Errorf("%w at %s:\n  - %s", ErrServerSettings, cfg.addr(), strings.Join(problems, "\n  - "))
+	}
+
+	if server.Charsets, err = loadCharsets(conn); err != nil {
+		return nil, err
+	}
+	return server, nil
+}
+
+func checkVariable(name, value, want string) []string {
+	if strings.EqualFold(value, want) {
+		return nil
+	}
+	return []string{fmt.Sprintf("%s is %s but must be %s: run SET GLOBAL %s = '%s' and add %s=%s under [mysqld] in the server's configuration",
+		name, value, want, name, want, name, want)}
+}
+
+// missingPrivileges returns the privileges that streaming the binlog needs
+// and that SHOW GRANTS does not list for the current user on *.*. Grants
+// that come through roles are not seen; the binlog dump then fails with the
+// server's own access-denied error.
+func missingPrivileges(conn *client.Conn) ([]string, error) {
+	res, err := conn.Execute("SHOW GRANTS FOR CURRENT_USER()")
+	if err != nil {
+		return nil, fmt.Errorf("read the user's grants: %w", err)
+	}
+	granted := map[string]bool{}
+	for row := range res.Values {
+		grant, _ := res.GetString(row, 0)
+		upper := strings.ToUpper(grant)
+		on := strings.Index(upper, " ON *.* ")
+		if !strings.HasPrefix(upper, "GRANT ") || on < 0 {
+			continue
+		}
+		for _, privilege := range strings.Split(upper[len("GRANT "):on], ",") {
+			granted[strings.TrimSpace(privilege)] = true
+		}
+	}
+	if granted["ALL PRIVILEGES"] || granted["ALL"] {
+		return nil, nil
+	}
+
+	var missing []string
+	if !granted["REPLICATION SLAVE"] && !granted["REPLICATION REPLICA"] {
+		missing = append(missing, "REPLICATION SLAVE")
+	}
+	// MariaDB 10.5 renamed REPLICATION CLIENT to BINLOG MONITOR and shows the
+	// new name; either lets sluice read the current binlog position.
+	if !granted["REPLICATION CLIENT"] && !granted["BINLOG MONITOR"] && !granted["SUPER"] {
+		missing = append(missing, "REPLICATION CLIENT")
+	}
+	return missing, nil
+}
+
+// loadCharsets reads which character set each collation id belongs to.
+func loadCharsets(conn *client.Conn) (map[uint64]string, error) {
+	charsets := map[uint64]string{}
+	queries := []string{
+		"SELECT ID, CHARACTER_SET_NAME FROM information_schema.COLLATIONS WHERE ID IS NOT NULL",
+		// MariaDB 10.10 and later list some collation ids only here.
+		"SELECT ID, CHARACTER_SET_NAME FROM information_schema.COLLATION_CHARACTER_SET_APPLICABILITY WHERE ID IS NOT NULL",
+	}
+	for i, query := range queries {
+		res, err := conn.Execute(query)
+		if err != nil {
+			if i > 0 {
+				continue // the table or its ID column does not exist on this server
+			}
+			return nil, fmt.Errorf("read collations: %w", err)
+		}
+		for row := range res.Values {
+			id, _ := res.GetUint(row, 0)
+			name, _ := res.GetString(row, 1)
+			charsets[id] = name
+		}
+	}
+	return charsets, nil
+}
+
+// CurrentPosition returns the server's binlog position now, with its GTID
+// set, as a place to start reading when no position was saved.
+func CurrentPosition(ctx context.Context, cfg *Config, server *Server) (offsets.Position, error) {
+	conn, err := connect(ctx, cfg)
+	if err != nil {
+		return offsets.Position{}, err
+	}
+	defer conn.Close()
+
+	// MySQL 8.2 renamed SHOW MASTER STATUS, and 8.4 removed the old name;
+	// MariaDB 10.5 added SHOW BINLOG STATUS and keeps the old name too.
+	statements := []string{"SHOW MASTER STATUS"}
+	if server.Flavor == mysql.MySQLFlavor {
+		statements = []string{"SHOW BINARY LOG STATUS", "SHOW MASTER STATUS"}
+	}
+	var lastErr error
+	for _, statement := range statements {
+		res, err := conn.Execute(statement)
+		if err != nil {
+			lastErr = err
+			continue
+		}
+		if len(res.Values) == 0 {
+			return offsets.Position{}, fmt.Errorf("%s returned no row: the binary log is off", statement)
+		}
+		file, _ := res.GetStringByName(0, "File")
+		pos, _ := res.GetUintByName(0, "Position")
+		p := offsets.Position{ServerID: server.ServerID, Flavor: server.Flavor, File: file, Pos: uint32(pos), CapturedAt: time.Now().UTC()}
+		if server.Flavor == mysql.MySQLFlavor {
+			p.GTIDSet, _ = res.GetStringByName(0, "Executed_Gtid_Set")
+		} else {
+			gtid, err := conn.Execute("SELECT @@gtid_binlog_pos")
+			if err != nil {
+				return offsets.Position{}, fmt.Errorf("read gtid_binlog_pos: %w", err)
+			}
+			p.GTIDSet, _ = gtid.GetString(0, 0)
+		}
+		return p, nil
+	}
+	return offsets.Position{}, fmt.Errorf("read the current binlog position: %w", lastErr)
+}
