@@ -44,7 +44,7 @@ run: up build ## Stream the sample database "shop" into Kafka.
 	@$(LOCAL)/sample.sh
 	@echo
 	@echo "Watch the records, in another terminal:"
-	@echo "  kcat -b $(SLUICE_KAFKA_BROKERS) -C -X isolation.level=read_committed -G watch-shop -f '%t %k %s\n' '^$(SLUICE_TOPIC_PREFIX)\.shop\..*'"
+	@echo "  kcat -b $(SLUICE_KAFKA_BROKERS) -G watch-shop -X auto.offset.reset=earliest -X topic.metadata.refresh.interval.ms=2000 -f '%t %k %s\n\n' '^$(SLUICE_TOPIC_PREFIX)[.]shop[.].*'"
 	@echo "Make changes to watch, in a third terminal:"
 	@echo "  $(LOCAL)/sample-writes.sh      (or: $(LOCAL)/mariadb.sh client shop)"
 	@echo

@@ -12,8 +12,8 @@ const (
 	OpDelete Op = 'd'
 )
 
-// Source is where in the binlog a change was read, as the `source` block of
-// a Debezium change event carries it.
+// Source is the binlog location of a change, as the `source` block of a
+// Debezium change event carries it.
 type Source struct {
 	// ServerID is the source server's server_id, from the event header.
 	ServerID uint32

@@ -165,7 +165,16 @@ func enumMember(column *schema.Column, index int64) string {
 	if index <= 0 || int(index) > len(column.EnumValues) {
 		return ""
 	}
-	return column.EnumValues[index-1]
+	return memberName(column, column.EnumValues[index-1])
+}
+
+// memberName returns an ENUM or SET member name as UTF-8. TABLE_MAP events
+// carry the names in the column's character set.
+func memberName(column *schema.Column, name string) string {
+	if column.Charset == "latin1" {
+		return decodeLatin1([]byte(name))
+	}
+	return name
 }
 
 // setMembers returns the comma-separated members of a SET bit mask, in
@@ -179,7 +188,7 @@ func setMembers(column *schema.Column, mask int64) string {
 		if sb.Len() > 0 {
 			sb.WriteByte(',')
 		}
-		sb.WriteString(name)
+		sb.WriteString(memberName(column, name))
 	}
 	return sb.String()
 }
@@ -209,7 +218,7 @@ func appendCharacterValue(b []byte, column *schema.Column, v any) ([]byte, error
 		return appendString(b, decodeLatin1(raw)), nil
 	}
 	// TODO: transcode the remaining character sets (cp1250, sjis, gbk, ...)
-	// by collation; until then a column in one of them stops the stream
+	// by collation. Until then a column in one of them stops the stream
 	// rather than emit garbled text.
 	return nil, fmt.Errorf("character set %q is not supported yet", column.Charset)
 }

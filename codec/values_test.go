@@ -14,9 +14,9 @@ import (
 )
 
 // stringMeta builds the TABLE_MAP metadata of a CHAR or BINARY column of
-// length bytes as the server writes it: MYSQL_TYPE_STRING in the high byte,
-// with bits 8 and 9 of the length XOR-ed into its bits 4 and 5, and the low
-// 8 bits of the length in the low byte. go-mysql reads the two bytes
+// length bytes as the server writes it. The first byte is MYSQL_TYPE_STRING
+// with bits 8 and 9 of the length XOR-ed into its bits 4 and 5, and the
+// second byte is the low 8 bits of the length. go-mysql reads the two bytes
 // big-endian, so the type byte ends up in the high byte of the uint16.
 func stringMeta(length int) uint16 {
 	typeByte := mysql.MYSQL_TYPE_STRING ^ byte((length&0x300)>>4)
@@ -162,7 +162,7 @@ func TestAppendValueFloat(t *testing.T) {
 	float := schema.Column{Name: "f", Type: mysql.MYSQL_TYPE_FLOAT, Meta: 4}
 	double := schema.Column{Name: "f", Type: mysql.MYSQL_TYPE_DOUBLE, Meta: 8}
 
-	// FLOAT arrives as float32 and DOUBLE as float64; each prints as the
+	// FLOAT arrives as float32 and DOUBLE as float64. Each prints as the
 	// shortest decimal that reads back as the same value of its own width.
 	runValueCases(t, []valueCase{
 		{"float one tenth", float, float32(0.1), "0.1"},
@@ -276,7 +276,7 @@ func TestAppendValueEnumSet(t *testing.T) {
 
 	// An ENUM value is the 1-based index of its member, with 0 for the ''
 	// that the server stores for an invalid value. A SET value is a bit
-	// mask where bit i stands for member i, printed in definition order.
+	// mask where bit i selects member i, printed in definition order.
 	runValueCases(t, []valueCase{
 		{"enum first", size, int64(1), `"small"`},
 		{"enum last", size, int64(3), `"large"`},
@@ -409,8 +409,8 @@ func TestAppendValueDocuments(t *testing.T) {
 		0, 0, 0, 0, 0, 0, 0, 0x40,
 	}
 
-	// go-mysql turns a JSON column into its document text; GEOMETRY stays
-	// the server's bytes.
+	// go-mysql turns a JSON column into its document text, and GEOMETRY
+	// stays the server's bytes.
 	runValueCases(t, []valueCase{
 		{"json string", doc, `{"a": [1, 2.5, "x"]}`, `"{\"a\": [1, 2.5, \"x\"]}"`},
 		{"json bytes", doc, []byte(`[true, null]`), `"[true, null]"`},

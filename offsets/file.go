@@ -56,6 +56,9 @@ func (t *FileTracker) Save(_ context.Context, stream string, p Position) error {
 	if err != nil {
 		return err
 	}
+	if p.IsZero() || p.Pos == 0 {
+		return fmt.Errorf("%w: cannot save %s as the position of stream %q", ErrInvalidPosition, p, stream)
+	}
 	data, err := p.Marshal()
 	if err != nil {
 		return err

@@ -15,7 +15,7 @@ import (
 type Position struct {
 	// ServerID is the server_id of the source server that wrote the binlog.
 	ServerID uint32 `json:"server_id"`
-	// Flavor is "mysql" or "mariadb"; it says how to read GTIDSet.
+	// Flavor is "mysql" or "mariadb", the syntax of GTIDSet.
 	Flavor string `json:"flavor"`
 	// File and Pos name the binlog file and the byte offset after the last
 	// event of the transaction.

@@ -51,7 +51,7 @@ type Producer struct {
 
 // New connects to Kafka and initializes the transactional producer, which
 // fences any older producer with the same transactional id. It fails when
-// no broker answers before ctx ends.
+// no broker responds before ctx ends.
 func New(ctx context.Context, cfg Config) (*Producer, error) {
 	client, err := kgo.NewClient(
 		kgo.SeedBrokers(cfg.Brokers...),

@@ -23,7 +23,7 @@ var systemDatabases = map[string]bool{
 	"mysql": true, "sys": true, "information_schema": true, "performance_schema": true,
 }
 
-// Step is what one binlog event contributes to the stream.
+// Step is the output of one binlog event.
 type Step struct {
 	// Changes are the row changes of a rows event in captured tables.
 	Changes []codec.Change

@@ -8,48 +8,46 @@ import (
 	"time"
 
 	"github.com/kelseyhightower/envconfig"
-	"github.com/rs/zerolog"
 )
 
-// envPrefix is the prefix of every variable sluice reads.
-const envPrefix = "SLUICE"
-
 // Config is sluice's whole configuration, read from SLUICE_* environment
-// variables. Defaults live in the struct tags and nowhere else; validate
+// variables. The tags carry the full names, because with a prefix envconfig
+// would also read the bare names (MYSQL_USER, SERVER_ID, ...) that other
+// programs in the same container set. Defaults live in the struct tags and nowhere else; validate
 // checks what the tags cannot.
 type Config struct {
-	MySQLHost     string   `envconfig:"MYSQL_HOST" default:"127.0.0.1" desc:"source MySQL or MariaDB host"`
-	MySQLPort     uint16   `envconfig:"MYSQL_PORT" default:"3306" desc:"source server port"`
-	MySQLUser     string   `envconfig:"MYSQL_USER" default:"sluice" desc:"user with REPLICATION SLAVE and REPLICATION CLIENT"`
-	MySQLPassword string   `envconfig:"MYSQL_PASSWORD" desc:"password of SLUICE_MYSQL_USER"`
-	ServerID      uint32   `envconfig:"SERVER_ID" required:"true" desc:"server_id sluice registers with as a replica; unique among all servers and replicas of the source"`
-	Databases     []string `envconfig:"DATABASES" desc:"comma-separated databases to capture; empty captures all but mysql, sys, information_schema and performance_schema"`
+	MySQLHost     string   `envconfig:"SLUICE_MYSQL_HOST" default:"127.0.0.1" desc:"source MySQL or MariaDB host"`
+	MySQLPort     uint16   `envconfig:"SLUICE_MYSQL_PORT" default:"3306" desc:"source server port"`
+	MySQLUser     string   `envconfig:"SLUICE_MYSQL_USER" default:"sluice" desc:"user with REPLICATION SLAVE and REPLICATION CLIENT"`
+	MySQLPassword string   `envconfig:"SLUICE_MYSQL_PASSWORD" desc:"password of SLUICE_MYSQL_USER"`
+	ServerID      uint32   `envconfig:"SLUICE_SERVER_ID" required:"true" desc:"server_id sluice registers with as a replica; unique among all servers and replicas of the source"`
+	Databases     []string `envconfig:"SLUICE_DATABASES" desc:"comma-separated databases to capture; empty captures all but mysql, sys, information_schema and performance_schema"`
 
-	KafkaBrokers           []string `envconfig:"KAFKA_BROKERS" default:"127.0.0.1:9092" desc:"comma-separated Kafka bootstrap brokers, host:port"`
-	TopicPrefix            string   `envconfig:"TOPIC_PREFIX" default:"sluice" desc:"topics are named <prefix>.<database>.<table>; also source.name in records"`
-	TopicPartitions        int32    `envconfig:"TOPIC_PARTITIONS" default:"1" desc:"partitions of topics sluice creates; -1 takes the broker default"`
-	TopicReplicationFactor int16    `envconfig:"TOPIC_REPLICATION_FACTOR" default:"-1" desc:"replication factor of topics sluice creates; -1 takes the broker default"`
-	Tombstones             bool     `envconfig:"TOMBSTONES" default:"true" desc:"follow each delete with a tombstone: a record with the same key and a null value"`
+	KafkaBrokers           []string `envconfig:"SLUICE_KAFKA_BROKERS" default:"127.0.0.1:9092" desc:"comma-separated Kafka bootstrap brokers, host:port"`
+	TopicPrefix            string   `envconfig:"SLUICE_TOPIC_PREFIX" default:"sluice" desc:"topics are named <prefix>.<database>.<table>; also source.name in records"`
+	TopicPartitions        int32    `envconfig:"SLUICE_TOPIC_PARTITIONS" default:"1" desc:"partitions of topics sluice creates; -1 takes the broker default"`
+	TopicReplicationFactor int16    `envconfig:"SLUICE_TOPIC_REPLICATION_FACTOR" default:"-1" desc:"replication factor of topics sluice creates; -1 takes the broker default"`
+	Tombstones             bool     `envconfig:"SLUICE_TOMBSTONES" default:"true" desc:"follow each delete with a tombstone: a record with the same key and a null value"`
 
-	StreamID       string `envconfig:"STREAM_ID" desc:"name of this stream: its position key and Kafka transactional id (sluice-<stream>); defaults to SLUICE_TOPIC_PREFIX"`
-	OffsetsDir     string `envconfig:"OFFSETS_DIR" default:"./offsets" desc:"directory where the file tracker keeps <stream>/position.json"`
-	PositionsTopic string `envconfig:"POSITIONS_TOPIC" default:"__sluice_positions" desc:"compacted topic that gets each stream's position inside every Kafka transaction"`
+	StreamID       string `envconfig:"SLUICE_STREAM_ID" desc:"name of this stream: its position key and Kafka transactional id (sluice-<stream>); defaults to SLUICE_TOPIC_PREFIX"`
+	OffsetsDir     string `envconfig:"SLUICE_OFFSETS_DIR" default:"./offsets" desc:"directory where the file tracker keeps <stream>/position.json"`
+	PositionsTopic string `envconfig:"SLUICE_POSITIONS_TOPIC" default:"__sluice_positions" desc:"compacted topic that gets each stream's position inside every Kafka transaction"`
 
-	CommitInterval     time.Duration `envconfig:"COMMIT_INTERVAL" default:"200ms" desc:"longest time between Kafka commits while changes arrive"`
-	CommitRecords      int           `envconfig:"COMMIT_RECORDS" default:"10000" desc:"commit once a Kafka transaction holds this many records (at the next source transaction boundary)"`
-	TransactionTimeout time.Duration `envconfig:"TRANSACTION_TIMEOUT" default:"60s" desc:"Kafka transaction.timeout.ms: the broker aborts a transaction left open longer"`
-	MaxRecordBytes     int32         `envconfig:"MAX_RECORD_BYTES" default:"1000000" desc:"largest record batch sent to Kafka, in bytes; keep it at or below the topics' max.message.bytes"`
-	StartupTimeout     time.Duration `envconfig:"STARTUP_TIMEOUT" default:"30s" desc:"how long to wait for MySQL and Kafka at start before exiting with an error"`
-	ShutdownTimeout    time.Duration `envconfig:"SHUTDOWN_TIMEOUT" default:"10s" desc:"on SIGTERM, how long to keep reading to finish the open source transaction before aborting it"`
+	CommitInterval     time.Duration `envconfig:"SLUICE_COMMIT_INTERVAL" default:"200ms" desc:"longest time between Kafka commits while changes arrive"`
+	CommitRecords      int           `envconfig:"SLUICE_COMMIT_RECORDS" default:"10000" desc:"commit once a Kafka transaction holds this many records (at the next source transaction boundary)"`
+	TransactionTimeout time.Duration `envconfig:"SLUICE_TRANSACTION_TIMEOUT" default:"60s" desc:"Kafka transaction.timeout.ms: the broker aborts a transaction left open longer"`
+	MaxRecordBytes     int32         `envconfig:"SLUICE_MAX_RECORD_BYTES" default:"1000000" desc:"largest record batch sent to Kafka, in bytes; keep it at or below the topics' max.message.bytes"`
+	StartupTimeout     time.Duration `envconfig:"SLUICE_STARTUP_TIMEOUT" default:"30s" desc:"how long to wait for MySQL and Kafka at start before exiting with an error"`
+	ShutdownTimeout    time.Duration `envconfig:"SLUICE_SHUTDOWN_TIMEOUT" default:"10s" desc:"on SIGTERM, how long to keep reading to finish the open source transaction before aborting it"`
 
-	LogLevel  string `envconfig:"LOG_LEVEL" default:"info" desc:"trace, debug, info, warn or error"`
-	LogFormat string `envconfig:"LOG_FORMAT" default:"auto" desc:"json, console, or auto: console when stderr is a terminal"`
+	LogLevel  string `envconfig:"SLUICE_LOG_LEVEL" default:"info" desc:"trace, debug, info, warn or error"`
+	LogFormat string `envconfig:"SLUICE_LOG_FORMAT" default:"auto" desc:"json, console, or auto: console when stderr is a terminal"`
 }
 
 // loadConfig reads the environment and validates the result.
 func loadConfig() (*Config, error) {
 	var cfg Config
-	if err := envconfig.Process(envPrefix, &cfg); err != nil {
+	if err := envconfig.Process("", &cfg); err != nil {
 		return nil, explainEnvError(err)
 	}
 	if cfg.StreamID == "" {
@@ -123,7 +121,9 @@ func (c *Config) validate() error {
 	if c.ShutdownTimeout < 0 {
 		add("SLUICE_SHUTDOWN_TIMEOUT is %s: use zero or a positive duration", c.ShutdownTimeout)
 	}
-	if _, err := zerolog.ParseLevel(c.LogLevel); err != nil || c.LogLevel == "" {
+	switch c.LogLevel {
+	case "trace", "debug", "info", "warn", "error":
+	default:
 		add("SLUICE_LOG_LEVEL %q is invalid: use trace, debug, info, warn or error", c.LogLevel)
 	}
 	switch c.LogFormat {

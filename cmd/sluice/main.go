@@ -1,5 +1,6 @@
 // Command sluice streams row changes from a MySQL or MariaDB binlog into
-// Kafka topics, exactly once, configured by SLUICE_* environment variables.
+// Kafka topics inside Kafka transactions. It is configured by SLUICE_*
+// environment variables.
 package main
 
 import (
@@ -101,7 +102,7 @@ Configuration comes from these environment variables:
 `)
 	tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "VARIABLE\tDEFAULT\tMEANING")
-	_ = envconfig.Usagef(envPrefix, &Config{}, tw, `{{range .}}{{usage_key .}}	{{if usage_required .}}(required){{else}}{{usage_default .}}{{end}}	{{usage_description .}}
+	_ = envconfig.Usagef("", &Config{}, tw, `{{range .}}{{usage_key .}}	{{if usage_required .}}(required){{else}}{{usage_default .}}{{end}}	{{usage_description .}}
 {{end}}`)
 	tw.Flush()
 	fmt.Print(`

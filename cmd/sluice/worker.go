@@ -155,7 +155,7 @@ func (w *worker) start(ctx context.Context) error {
 // settlePosition picks the position to resume from: the newer of the one
 // in the file tracker and the one committed to the positions topic. The
 // topic is ahead when sluice stopped between a Kafka commit and the file
-// save; it is never behind, because the file is saved only after a commit.
+// save. It is never behind, because the file is saved only after a commit.
 func (w *worker) settlePosition(ctx context.Context) error {
 	if err := w.producer.EnsureTopic(ctx, w.cfg.PositionsTopic, offsets.TopicConfigs); err != nil {
 		return err
@@ -267,9 +267,9 @@ func (w *worker) readContext(stop context.Context, drainDeadline time.Time) (con
 	return context.WithCancel(stop)
 }
 
-// shutdown commits what is whole and drops what is not. The open Kafka
-// transaction holds part of a source transaction when inTxn is true, and
-// then it is aborted; the position stays where Kafka last committed.
+// shutdown commits what is whole and drops what is not. When inTxn is true,
+// the open Kafka transaction contains part of a source transaction, so it is
+// aborted and the position stays where Kafka last committed.
 func (w *worker) shutdown(inTxn bool) error {
 	ctx, cancel := context.WithTimeout(context.Background(), w.cfg.TransactionTimeout)
 	defer cancel()

@@ -1,0 +1,51 @@
+// Package offsets stores where in the binlog a stream has got to, so that a
+// restarted sluice resumes exactly where Kafka's committed data ends.
+//
+// # What a position means
+//
+// A Position names the point after the last event of a source transaction:
+// a binlog file and offset, plus the GTID set executed up to there. Reading
+// resumes only at such a point, never inside a transaction, so a resumed
+// stream starts with a whole transaction. A saved position is always one
+// whose transaction Kafka has already committed.
+//
+// # The protocol
+//
+// The worker writes records into a Kafka transaction as it reads rows.
+// When a source transaction ends, its end position becomes pending. The
+// Kafka transaction is committed at such a boundary once the commit
+// interval has passed or enough records are waiting. A commit goes:
+//
+//  1. Produce the pending position, keyed by stream id, to the compacted
+//     positions topic inside the same Kafka transaction as the changes it
+//     covers.
+//  2. Commit the Kafka transaction. Changes and position become visible to
+//     read_committed consumers together, or, on abort, not at all.
+//  3. Save the position to the file tracker (temporary file, fsync, rename,
+//     fsync of the directory).
+//
+// The file is never ahead of Kafka: it is saved only after step 2. A crash
+// between steps 2 and 3 leaves the file one or more commits behind; the
+// positions topic then holds the newer position.
+//
+// # Start
+//
+//  1. Initialize the transactional producer (transactional id
+//     "sluice-<stream>"). The broker fences any older producer with that id
+//     and aborts the transaction it left open, so its records never become
+//     visible and nothing it wrote is counted twice.
+//  2. Read the stream's newest position from the positions topic with
+//     read_committed isolation, and the position from the file.
+//  3. Resume from the newer of the two. When neither exists, start at the
+//     server's current binlog position and save it at once, so that a stop
+//     before the first commit cannot skip changes made meanwhile.
+//
+// Every Kafka transaction ends at a source transaction boundary and carries
+// its own end position. So the position resumed from is exactly the end of
+// the last committed data. No change is lost, because nothing after that
+// position was committed. No change is duplicated, because nothing before
+// it is read again.
+//
+// A position saved by one server is not valid on another: start refuses a
+// position whose server_id differs from the source's.
+package offsets
