@@ -10,6 +10,8 @@ const (
 	OpCreate Op = 'c'
 	OpUpdate Op = 'u'
 	OpDelete Op = 'd'
+	// OpTruncate is a TRUNCATE TABLE: a change with no rows.
+	OpTruncate Op = 't'
 )
 
 // Source is the binlog location of a change, as the `source` block of a

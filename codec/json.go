@@ -1,6 +1,9 @@
 package codec
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"strconv"
 
@@ -17,6 +20,8 @@ type JSON struct {
 	Name string
 	// Version is sluice's version, for source.version.
 	Version string
+	// Options choose the representation of values.
+	Options Options
 
 	buf []byte
 }
@@ -36,7 +41,7 @@ func (j *JSON) Key(table *schema.Table, row []any) ([]byte, error) {
 		b = appendString(b, column.Name)
 		b = append(b, ':')
 		var err error
-		if b, err = appendValue(b, column, row[index]); err != nil {
+		if b, err = j.Options.appendValue(b, column, row[index]); err != nil {
 			return nil, fmt.Errorf("table %s: key column %s: %w", table, column.Name, err)
 		}
 	}
@@ -49,16 +54,33 @@ func (j *JSON) Value(change *Change, nowMs int64) ([]byte, error) {
 	var err error
 
 	b = append(b, `{"before":`...)
-	if b, err = appendRow(b, change.Table, change.Before); err != nil {
+	if b, err = j.Options.appendRow(b, change.Table, change.Before); err != nil {
 		return nil, err
 	}
 	b = append(b, `,"after":`...)
-	if b, err = appendRow(b, change.Table, change.After); err != nil {
+	if b, err = j.Options.appendRow(b, change.Table, change.After); err != nil {
 		return nil, err
 	}
 
+	b = append(b, `,"source":`...)
+	b = j.appendSource(b, change)
+	b = append(b, `,"op":"`...)
+	b = append(b, byte(change.Op))
+	b = append(b, `","ts_ms":`...)
+	b = strconv.AppendInt(b, nowMs, 10)
+	b = append(b, '}')
+
+	j.buf = b
+	// The buffer is reused for the next value, and the caller keeps this one.
+	out := make([]byte, len(b))
+	copy(out, b)
+	return out, nil
+}
+
+// appendSource appends the source block of a change.
+func (j *JSON) appendSource(b []byte, change *Change) []byte {
 	s := &change.Source
-	b = append(b, `,"source":{"version":`...)
+	b = append(b, `{"version":`...)
 	b = appendString(b, j.Version)
 	b = append(b, `,"connector":`...)
 	b = appendString(b, j.Connector)
@@ -84,22 +106,12 @@ func (j *JSON) Value(change *Change, nowMs int64) ([]byte, error) {
 	b = strconv.AppendUint(b, uint64(s.Pos), 10)
 	b = append(b, `,"row":`...)
 	b = strconv.AppendInt(b, int64(s.Row), 10)
-	b = append(b, `},"op":"`...)
-	b = append(b, byte(change.Op))
-	b = append(b, `","ts_ms":`...)
-	b = strconv.AppendInt(b, nowMs, 10)
-	b = append(b, '}')
-
-	j.buf = b
-	// The buffer is reused for the next value, and the caller keeps this one.
-	out := make([]byte, len(b))
-	copy(out, b)
-	return out, nil
+	return append(b, '}')
 }
 
 // appendRow appends a row as a JSON object of column names to values, or
 // null for a nil row.
-func appendRow(b []byte, table *schema.Table, row []any) ([]byte, error) {
+func (o *Options) appendRow(b []byte, table *schema.Table, row []any) ([]byte, error) {
 	if row == nil {
 		return append(b, "null"...), nil
 	}
@@ -107,17 +119,70 @@ func appendRow(b []byte, table *schema.Table, row []any) ([]byte, error) {
 		return nil, fmt.Errorf("table %s: a row has %d values for %d columns", table, len(row), len(table.Columns))
 	}
 	b = append(b, '{')
+	first := true
 	for i := range table.Columns {
-		if i > 0 {
+		column := &table.Columns[i]
+		if column.Treatment == schema.ColumnExcluded {
+			continue
+		}
+		if !first {
 			b = append(b, ',')
 		}
-		column := &table.Columns[i]
+		first = false
 		b = appendString(b, column.Name)
 		b = append(b, ':')
 		var err error
-		if b, err = appendValue(b, column, row[i]); err != nil {
+		if column.Treatment == schema.ColumnHashed {
+			b, err = o.appendHashed(b, column, row[i])
+		} else {
+			b, err = o.appendValue(b, column, row[i])
+		}
+		if err != nil {
 			return nil, fmt.Errorf("table %s: column %s: %w", table, column.Name, err)
 		}
 	}
 	return append(b, '}'), nil
+}
+
+// appendHashed appends the hex SHA-256 of the salt followed by the value's
+// text: the JSON string's content, or the JSON token of other values. NULL
+// stays null.
+func (o *Options) appendHashed(b []byte, column *schema.Column, v any) ([]byte, error) {
+	if v == nil {
+		return append(b, "null"...), nil
+	}
+	token, err := o.appendValue(nil, column, v)
+	if err != nil {
+		return nil, err
+	}
+	text := token
+	if len(token) > 0 && token[0] == '"' {
+		var s string
+		if err := json.Unmarshal(token, &s); err != nil {
+			return nil, err
+		}
+		text = []byte(s)
+	}
+	sum := sha256.Sum256(append([]byte(o.HashSalt), text...))
+	b = append(b, '"')
+	b = hex.AppendEncode(b, sum[:])
+	return append(b, '"'), nil
+}
+
+// SchemaChange encodes a DDL statement for the schema-changes topic, in the
+// shape of Debezium's schema change events: the key names the database, the
+// value carries the statement and its source.
+func (j *JSON) SchemaChange(database, statement string, source *Source, nowMs int64) (key, value []byte) {
+	key = append([]byte(`{"databaseName":`), appendString(nil, database)...)
+	key = append(key, '}')
+
+	change := &Change{Table: &schema.Table{Database: database}, Source: *source}
+	b := append([]byte(`{"source":`), j.appendSource(nil, change)...)
+	b = append(b, `,"databaseName":`...)
+	b = appendString(b, database)
+	b = append(b, `,"ddl":`...)
+	b = appendString(b, statement)
+	b = append(b, `,"ts_ms":`...)
+	b = strconv.AppendInt(b, nowMs, 10)
+	return key, append(b, '}')
 }

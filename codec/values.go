@@ -2,8 +2,10 @@ package codec
 
 import (
 	"encoding/base64"
+	"encoding/hex"
 	"fmt"
 	"math"
+	"math/big"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -14,7 +16,7 @@ import (
 
 // appendValue appends the JSON form of one column value, as go-mysql's
 // replication package decodes it, to b.
-func appendValue(b []byte, column *schema.Column, v any) ([]byte, error) {
+func (o *Options) appendValue(b []byte, column *schema.Column, v any) ([]byte, error) {
 	if v == nil {
 		return append(b, "null"...), nil
 	}
@@ -31,17 +33,19 @@ func appendValue(b []byte, column *schema.Column, v any) ([]byte, error) {
 		if !ok {
 			return nil, unexpectedType(column, v)
 		}
+		if bitWidth(column.Meta) == 1 {
+			// BIT(1) is a flag, written as a boolean like Debezium does.
+			return strconv.AppendBool(b, bits != 0), nil
+		}
 		return strconv.AppendUint(b, uint64(bits), 10), nil
 
 	case mysql.MYSQL_TYPE_NEWDECIMAL:
-		// DECIMAL arrives as exact text with the column's scale, such as
-		// "1.10": a string keeps every digit, where a JSON number would be
-		// rounded to a double by most readers.
+		// DECIMAL arrives as exact text with the column's scale, "1.10".
 		text, ok := v.(string)
 		if !ok {
 			return nil, unexpectedType(column, v)
 		}
-		return appendString(b, text), nil
+		return o.appendDecimal(b, text)
 
 	case mysql.MYSQL_TYPE_FLOAT:
 		f, ok := v.(float32)
@@ -66,12 +70,15 @@ func appendValue(b []byte, column *schema.Column, v any) ([]byte, error) {
 
 	case mysql.MYSQL_TYPE_DATETIME, mysql.MYSQL_TYPE_DATETIME2, mysql.MYSQL_TYPE_DATE,
 		mysql.MYSQL_TYPE_NEWDATE, mysql.MYSQL_TYPE_TIME, mysql.MYSQL_TYPE_TIME2:
-		// The server's own text form: wall-clock values with no time zone,
-		// zero dates such as "0000-00-00" included.
 		text, ok := v.(string)
 		if !ok {
 			return nil, unexpectedType(column, v)
 		}
+		if o.Time == TimeConnect {
+			return appendConnectTime(b, column, text), nil
+		}
+		// The server's own text form: wall-clock values with no time zone,
+		// zero dates such as "0000-00-00" included.
 		return appendString(b, text), nil
 
 	case mysql.MYSQL_TYPE_ENUM:
@@ -89,7 +96,7 @@ func appendValue(b []byte, column *schema.Column, v any) ([]byte, error) {
 		return appendString(b, setMembers(column, mask)), nil
 
 	case mysql.MYSQL_TYPE_VARCHAR, mysql.MYSQL_TYPE_VAR_STRING, mysql.MYSQL_TYPE_STRING, mysql.MYSQL_TYPE_BLOB:
-		return appendCharacterValue(b, column, v)
+		return o.appendCharacterValue(b, column, v)
 
 	case mysql.MYSQL_TYPE_JSON:
 		// A JSON column goes out as its document text in a string, as
@@ -107,7 +114,7 @@ func appendValue(b []byte, column *schema.Column, v any) ([]byte, error) {
 		if !ok {
 			return nil, unexpectedType(column, v)
 		}
-		return appendBase64(b, raw), nil
+		return o.appendBytes(b, raw), nil
 	}
 	return nil, fmt.Errorf("unsupported column type %d", column.Type)
 }
@@ -195,7 +202,7 @@ func setMembers(column *schema.Column, mask int64) string {
 
 // appendCharacterValue appends a CHAR, VARCHAR, TEXT, BINARY, VARBINARY or
 // BLOB value: text as a JSON string, bytes in base64.
-func appendCharacterValue(b []byte, column *schema.Column, v any) ([]byte, error) {
+func (o *Options) appendCharacterValue(b []byte, column *schema.Column, v any) ([]byte, error) {
 	var raw []byte
 	switch s := v.(type) {
 	case string:
@@ -211,7 +218,7 @@ func appendCharacterValue(b []byte, column *schema.Column, v any) ([]byte, error
 		if column.Type == mysql.MYSQL_TYPE_STRING {
 			raw = padBinary(raw, fixedLength(column.Meta))
 		}
-		return appendBase64(b, raw), nil
+		return o.appendBytes(b, raw), nil
 	case "utf8mb4", "utf8mb3", "utf8", "ascii":
 		return appendString(b, string(raw)), nil
 	case "latin1":
@@ -269,10 +276,100 @@ func decodeLatin1(raw []byte) string {
 	return sb.String()
 }
 
-func appendBase64(b []byte, raw []byte) []byte {
+// appendBytes appends raw bytes as a base64 or hex string.
+func (o *Options) appendBytes(b []byte, raw []byte) []byte {
 	b = append(b, '"')
-	b = base64.StdEncoding.AppendEncode(b, raw)
+	if o.Binary == BinaryHex {
+		b = hex.AppendEncode(b, raw)
+	} else {
+		b = base64.StdEncoding.AppendEncode(b, raw)
+	}
 	return append(b, '"')
+}
+
+// bitWidth returns the declared width of a BIT column from its TABLE_MAP
+// metadata: whole bytes in the high byte, remaining bits in the low byte.
+func bitWidth(meta uint16) int {
+	return int(meta>>8)*8 + int(meta&0xff)
+}
+
+// appendDecimal appends DECIMAL text in the configured mode.
+func (o *Options) appendDecimal(b []byte, text string) ([]byte, error) {
+	switch o.Decimal {
+	case DecimalDouble:
+		f, err := strconv.ParseFloat(text, 64)
+		if err != nil {
+			return nil, fmt.Errorf("invalid DECIMAL text %q: %w", text, err)
+		}
+		return appendFloat(b, f, 64)
+	case DecimalPrecise:
+		unscaled, ok := new(big.Int).SetString(strings.Replace(text, ".", "", 1), 10)
+		if !ok {
+			return nil, fmt.Errorf("invalid DECIMAL text %q", text)
+		}
+		b = append(b, '"')
+		b = base64.StdEncoding.AppendEncode(b, twosComplement(unscaled))
+		return append(b, '"'), nil
+	}
+	// The text keeps every digit, where a JSON number would be rounded to
+	// a double by most readers.
+	return appendString(b, text), nil
+}
+
+// twosComplement returns n as big-endian two's-complement bytes of minimal
+// length, the form Java's BigInteger.toByteArray gives and Kafka Connect's
+// Decimal stores.
+func twosComplement(n *big.Int) []byte {
+	// Java sizes the array by the bit length of n, or of -n-1 for negative
+	// n, plus one sign bit.
+	magnitude := n
+	if n.Sign() < 0 {
+		magnitude = new(big.Int).Sub(new(big.Int).Neg(n), big.NewInt(1))
+	}
+	length := magnitude.BitLen()/8 + 1
+
+	raw := make([]byte, length)
+	if n.Sign() >= 0 {
+		n.FillBytes(raw)
+		return raw
+	}
+	// For negative n the bytes are those of 2^(8*length) + n.
+	new(big.Int).Add(new(big.Int).Lsh(big.NewInt(1), uint(8*length)), n).FillBytes(raw)
+	return raw
+}
+
+// appendConnectTime appends a DATE, DATETIME or TIME value as Debezium's
+// default time.precision.mode writes it. A zero or partial-zero date names
+// no day, so it becomes null rather than a wrong valid date.
+func appendConnectTime(b []byte, column *schema.Column, text string) []byte {
+	switch column.Type {
+	case mysql.MYSQL_TYPE_DATE, mysql.MYSQL_TYPE_NEWDATE:
+		if days, ok := epochDays(text); ok {
+			return strconv.AppendInt(b, days, 10)
+		}
+	case mysql.MYSQL_TYPE_TIME, mysql.MYSQL_TYPE_TIME2:
+		if micros, ok := timeMicros(text); ok {
+			return strconv.AppendInt(b, micros, 10)
+		}
+	default:
+		if micros, ok := epochDatetime(text); ok {
+			// DATETIME(0) to DATETIME(3) in milliseconds, finer ones in
+			// microseconds, as Debezium's Timestamp and MicroTimestamp.
+			if column.Type == mysql.MYSQL_TYPE_DATETIME2 && column.Meta > 3 {
+				return strconv.AppendInt(b, micros, 10)
+			}
+			return strconv.AppendInt(b, floorDiv(micros, 1000), 10)
+		}
+	}
+	return append(b, "null"...)
+}
+
+func floorDiv(a, b int64) int64 {
+	q := a / b
+	if a%b != 0 && (a < 0) != (b < 0) {
+		q--
+	}
+	return q
 }
 
 const hexDigits = "0123456789abcdef"

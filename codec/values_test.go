@@ -52,7 +52,7 @@ func runValueCases(t *testing.T, cases []valueCase) {
 	t.Helper()
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := appendValue(nil, &tc.column, tc.value)
+			got, err := (&Options{}).appendValue(nil, &tc.column, tc.value)
 			if err != nil {
 				t.Fatalf("appendValue(%T %#v) error: %v; want %s", tc.value, tc.value, err, tc.want)
 			}
@@ -124,8 +124,8 @@ func TestAppendValueBit(t *testing.T) {
 	// go-mysql decodes every BIT(n) to an int64 holding the bits, so b'1'
 	// followed by 63 zeros arrives as math.MinInt64.
 	runValueCases(t, []valueCase{
-		{"bit1 zero", bit1, int64(0), "0"},
-		{"bit1 one", bit1, int64(1), "1"},
+		{"bit1 false", bit1, int64(0), "false"},
+		{"bit1 true", bit1, int64(1), "true"},
 		{"bit8 all ones", bit8, int64(0xff), "255"},
 		{"bit64 all ones", bit64, int64(-1), "18446744073709551615"},
 		{"bit64 top bit only", bit64, int64(math.MinInt64), "9223372036854775808"},
@@ -192,7 +192,7 @@ func TestAppendValueFloatRoundTrip(t *testing.T) {
 		if math.IsNaN(float64(f)) || math.IsInf(float64(f), 0) {
 			return true
 		}
-		got, err := appendValue(nil, &float, f)
+		got, err := (&Options{}).appendValue(nil, &float, f)
 		if err != nil {
 			t.Logf("float %v: %v", f, err)
 			return false
@@ -208,7 +208,7 @@ func TestAppendValueFloatRoundTrip(t *testing.T) {
 		if math.IsNaN(f) || math.IsInf(f, 0) {
 			return true
 		}
-		got, err := appendValue(nil, &double, f)
+		got, err := (&Options{}).appendValue(nil, &double, f)
 		if err != nil {
 			t.Logf("double %v: %v", f, err)
 			return false
@@ -356,7 +356,7 @@ func TestAppendValueLatin1High(t *testing.T) {
 	}
 	for i, r := range want {
 		b := byte(0x80 + i)
-		got, err := appendValue(nil, &column, string([]byte{b}))
+		got, err := (&Options{}).appendValue(nil, &column, string([]byte{b}))
 		if err != nil {
 			t.Errorf("latin1 byte %#x: error %v; want %U", b, err, r)
 			continue
@@ -428,7 +428,7 @@ func TestAppendValueNull(t *testing.T) {
 	}
 	for _, typ := range types {
 		column := schema.Column{Name: "x", Type: typ, Charset: "binary"}
-		got, err := appendValue(nil, &column, nil)
+		got, err := (&Options{}).appendValue(nil, &column, nil)
 		if err != nil {
 			t.Errorf("type %d: NULL gives error %v; want null", typ, err)
 			continue
@@ -441,7 +441,7 @@ func TestAppendValueNull(t *testing.T) {
 
 func TestAppendValueKeepsPrefix(t *testing.T) {
 	column := intColumn(mysql.MYSQL_TYPE_LONG, false)
-	got, err := appendValue([]byte(`{"n":`), &column, int32(-7))
+	got, err := (&Options{}).appendValue([]byte(`{"n":`), &column, int32(-7))
 	if err != nil {
 		t.Fatalf("appendValue error: %v", err)
 	}
@@ -480,7 +480,7 @@ func TestAppendValueErrors(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := appendValue(nil, &tc.column, tc.value)
+			got, err := (&Options{}).appendValue(nil, &tc.column, tc.value)
 			if err == nil {
 				t.Fatalf("appendValue(%T %#v) = %s with no error; want an error", tc.value, tc.value, got)
 			}

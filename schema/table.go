@@ -31,6 +31,9 @@ type Column struct {
 	// EnumValues and SetValues are the member names of ENUM and SET columns.
 	EnumValues []string
 	SetValues  []string
+	// Treatment says whether the column's values are written, left out or
+	// hashed, as the capture filter decides.
+	Treatment ColumnTreatment
 }
 
 // BinaryCollation is the id of the "binary" collation, which the server

@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"sync"
 	"time"
 
@@ -40,7 +41,9 @@ type Producer struct {
 	client *kgo.Client
 	admin  *kadm.Client
 
-	topics map[string]bool // topics known to exist
+	// topics maps each topic known to exist to the largest record it takes:
+	// the smaller of its max.message.bytes and Config.MaxRecordBytes.
+	topics map[string]int
 
 	inTxn   bool
 	records int
@@ -66,7 +69,7 @@ func New(ctx context.Context, cfg Config) (*Producer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("create Kafka client: %w", err)
 	}
-	p := &Producer{cfg: cfg, client: client, admin: kadm.NewClient(client), topics: map[string]bool{}}
+	p := &Producer{cfg: cfg, client: client, admin: kadm.NewClient(client), topics: map[string]int{}}
 
 	if _, err := p.admin.BrokerMetadata(ctx); err != nil {
 		client.Close()
@@ -95,9 +98,9 @@ func (p *Producer) Close() {
 }
 
 // EnsureTopic creates topic if it does not exist yet, with extra topic
-// configs, and remembers that it exists.
+// configs, and looks up the largest record it takes.
 func (p *Producer) EnsureTopic(ctx context.Context, topic string, configs map[string]*string) error {
-	if p.topics[topic] {
+	if _, ok := p.topics[topic]; ok {
 		return nil
 	}
 	resp, err := p.admin.CreateTopic(ctx, p.cfg.Partitions, p.cfg.ReplicationFactor, configs, topic)
@@ -107,7 +110,47 @@ func (p *Producer) EnsureTopic(ctx context.Context, topic string, configs map[st
 	if err != nil && !errors.Is(err, kerr.TopicAlreadyExists) {
 		return fmt.Errorf("create topic %q: %w", topic, err)
 	}
-	p.topics[topic] = true
+
+	limit := int(p.cfg.MaxRecordBytes)
+	described, err := p.admin.DescribeTopicConfigs(ctx, topic)
+	if err != nil {
+		return fmt.Errorf("describe topic %q: %w", topic, err)
+	}
+	for _, resource := range described {
+		for _, c := range resource.Configs {
+			if c.Key != "max.message.bytes" || c.Value == nil {
+				continue
+			}
+			if n, err := strconv.Atoi(*c.Value); err == nil && n < limit {
+				limit = n
+			}
+		}
+	}
+	p.topics[topic] = limit
+	return nil
+}
+
+// recordOverhead is an upper estimate of the bytes a record adds to its key
+// and value inside a batch: length varints, offset and timestamp deltas,
+// attributes, and the batch header of a batch that holds only this record.
+const recordOverhead = 128
+
+// ErrRecordTooLarge is wrapped by the error CheckSize returns.
+var ErrRecordTooLarge = errors.New("record too large for its topic")
+
+// CheckSize returns an error wrapping ErrRecordTooLarge when a record with
+// this key and value would exceed its topic's limit, which EnsureTopic
+// looked up.
+func (p *Producer) CheckSize(topic string, key, value []byte) error {
+	limit, ok := p.topics[topic]
+	if !ok {
+		limit = int(p.cfg.MaxRecordBytes)
+	}
+	if size := len(key) + len(value) + recordOverhead; size > limit {
+		return fmt.Errorf("%w: %d bytes (key and value, plus up to %d of framing) for topic %q, "+
+			"which takes %d (the smaller of its max.message.bytes and SLUICE_MAX_RECORD_BYTES)",
+			ErrRecordTooLarge, size-recordOverhead, recordOverhead, topic, limit)
+	}
 	return nil
 }
 

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/go-mysql-org/go-mysql/mysql"
@@ -18,20 +19,27 @@ import (
 	"github.com/sluice-cdc/sluice/schema"
 )
 
-// systemDatabases are never captured.
-var systemDatabases = map[string]bool{
-	"mysql": true, "sys": true, "information_schema": true, "performance_schema": true,
-}
-
 // Step is the output of one binlog event.
 type Step struct {
 	// Changes are the row changes of a rows event in captured tables.
 	Changes []codec.Change
+	// Truncated is set for a TRUNCATE TABLE of a captured table.
+	Truncated *schema.Table
+	// DDL is set for a schema change in a captured database.
+	DDL *DDL
 	// End is true when the event ends a transaction, or is a statement
 	// outside any transaction such as DDL. Position is then the point after
 	// it, where reading can resume.
 	End      bool
 	Position offsets.Position
+}
+
+// DDL is a statement that changes the schema, as the binlog logs it.
+type DDL struct {
+	// Database is the session's default database when the statement ran.
+	Database  string
+	Statement string
+	Source    codec.Source
 }
 
 // ErrStatementDML is wrapped by the error Next returns for a data change
@@ -47,8 +55,6 @@ type Reader struct {
 
 	syncer *replication.BinlogSyncer
 	stream *replication.BinlogStreamer
-
-	capture map[string]bool // databases to capture; nil means all but systemDatabases
 
 	file  string
 	gtids mysql.GTIDSet
@@ -74,12 +80,6 @@ func NewReader(cfg *Config, server *Server, from offsets.Position, log zerolog.L
 		log:    log,
 		file:   from.File,
 		tables: map[uint64]*cachedTable{},
-	}
-	if len(cfg.Databases) > 0 {
-		r.capture = map[string]bool{}
-		for _, db := range cfg.Databases {
-			r.capture[db] = true
-		}
 	}
 
 	var err error
@@ -170,9 +170,13 @@ func (r *Reader) Next(ctx context.Context) (Step, error) {
 }
 
 var (
-	beginStatement  = regexp.MustCompile(`(?i)^\s*BEGIN\b`)
-	commitStatement = regexp.MustCompile(`(?i)^\s*COMMIT\b`)
-	dmlStatement    = regexp.MustCompile(`(?i)^\s*(/\*.*?\*/\s*)*(INSERT|UPDATE|DELETE|REPLACE|LOAD\s+DATA)\b`)
+	beginStatement    = regexp.MustCompile(`(?i)^\s*BEGIN\b`)
+	commitStatement   = regexp.MustCompile(`(?i)^\s*COMMIT\b`)
+	dmlStatement      = regexp.MustCompile(`(?is)^\s*(/\*.*?\*/\s*)*(INSERT|UPDATE|DELETE|REPLACE|LOAD\s+DATA)\b`)
+	truncateStatement = regexp.MustCompile("(?is)^\\s*(?:/\\*.*?\\*/\\s*)*TRUNCATE\\s+(?:TABLE\\s+)?((?:`[^`]+`|[^\\s.`;]+)(?:\\s*\\.\\s*(?:`[^`]+`|[^\\s.`;]+))?)")
+	// Statements that the binlog logs as query events but that change no
+	// schema: they never go to the schema-changes topic.
+	nonSchemaStatement = regexp.MustCompile(`(?is)^\s*(/\*.*?\*/\s*)*(SAVEPOINT|ROLLBACK|RELEASE|XA|FLUSH|GRANT|REVOKE|SET|ANALYZE|OPTIMIZE|REPAIR)\b`)
 )
 
 func (r *Reader) query(e *replication.QueryEvent, header *replication.EventHeader) (Step, error) {
@@ -184,7 +188,7 @@ func (r *Reader) query(e *replication.QueryEvent, header *replication.EventHeade
 		// Non-transactional engines such as MyISAM end with COMMIT, not XID.
 		return r.end(header), nil
 	case dmlStatement.Match(e.Query):
-		if r.captured(string(e.Schema)) {
+		if r.cfg.Filter.CapturesDatabase(string(e.Schema)) {
 			return Step{}, fmt.Errorf("%w at binlog %s:%d (gtid %s, default database %q): %.200s; "+
 				"the session that wrote it ran with binlog_format other than ROW. "+
 				"sluice stops here so that no change is lost; keep binlog_format=ROW for every session",
@@ -194,8 +198,56 @@ func (r *Reader) query(e *replication.QueryEvent, header *replication.EventHeade
 	if r.inTxn {
 		return Step{}, nil
 	}
+
 	// DDL and other statements outside a transaction end where they stand.
-	return r.end(header), nil
+	source := r.sourceOf(header)
+	step := r.end(header)
+	if m := truncateStatement.FindSubmatch(e.Query); m != nil {
+		db, table := splitTableName(string(m[1]), string(e.Schema))
+		if r.cfg.Filter.CapturesTable(db, table) {
+			step.Truncated = &schema.Table{Database: db, Name: table}
+			step.DDL = &DDL{Database: db, Statement: string(e.Query), Source: source}
+		}
+		return step, nil
+	}
+	if !nonSchemaStatement.Match(e.Query) && r.cfg.Filter.CapturesDatabase(string(e.Schema)) {
+		step.DDL = &DDL{Database: string(e.Schema), Statement: string(e.Query), Source: source}
+	}
+	return step, nil
+}
+
+// splitTableName splits a table name as written in SQL, db.table or table
+// with or without backquotes, using defaultDB when it names no database.
+func splitTableName(name, defaultDB string) (db, table string) {
+	unquote := func(s string) string {
+		s = strings.TrimSpace(s)
+		if len(s) >= 2 && s[0] == '`' && s[len(s)-1] == '`' {
+			return strings.ReplaceAll(s[1:len(s)-1], "``", "`")
+		}
+		return s
+	}
+	// A dot inside backquotes belongs to the name.
+	inQuotes := false
+	for i, c := range name {
+		switch {
+		case c == '`':
+			inQuotes = !inQuotes
+		case c == '.' && !inQuotes:
+			return unquote(name[:i]), unquote(name[i+1:])
+		}
+	}
+	return defaultDB, unquote(name)
+}
+
+// sourceOf returns the source block of an event outside row events.
+func (r *Reader) sourceOf(header *replication.EventHeader) codec.Source {
+	return codec.Source{
+		ServerID:    header.ServerID,
+		GTID:        r.txnGTID,
+		File:        r.file,
+		Pos:         header.LogPos - header.EventSize,
+		TimestampMs: int64(header.Timestamp) * 1000,
+	}
 }
 
 // end closes the current transaction and returns the position after it.
@@ -217,18 +269,11 @@ func (r *Reader) end(header *replication.EventHeader) Step {
 	}}
 }
 
-func (r *Reader) captured(db string) bool {
-	if r.capture != nil {
-		return r.capture[db]
-	}
-	return !systemDatabases[db]
-}
-
 // tableMap caches the schema of a captured table. A table id names the same
 // table only until the next ALTER or server restart, so a cached entry is
 // reused only while the event matches it byte for byte.
 func (r *Reader) tableMap(e *replication.TableMapEvent) error {
-	if !r.captured(string(e.Schema)) {
+	if !r.cfg.Filter.CapturesTable(string(e.Schema), string(e.Table)) {
 		return nil
 	}
 	if cached, ok := r.tables[e.TableID]; ok && sameTableMap(cached.event, e) {
@@ -243,6 +288,7 @@ func (r *Reader) tableMap(e *replication.TableMapEvent) error {
 		if c.Collation != 0 {
 			c.Charset = r.server.Charsets[c.Collation]
 		}
+		c.Treatment = r.cfg.Filter.Column(table.Database, table.Name, c.Name)
 	}
 	r.tables[e.TableID] = &cachedTable{event: e, table: table}
 	return nil
@@ -257,7 +303,7 @@ func sameTableMap(a, b *replication.TableMapEvent) bool {
 }
 
 func (r *Reader) rows(e *replication.RowsEvent, header *replication.EventHeader) ([]codec.Change, error) {
-	if e.Table == nil || !r.captured(string(e.Table.Schema)) {
+	if e.Table == nil || !r.cfg.Filter.CapturesTable(string(e.Table.Schema), string(e.Table.Table)) {
 		return nil, nil
 	}
 	cached, ok := r.tables[e.TableID]
@@ -265,13 +311,7 @@ func (r *Reader) rows(e *replication.RowsEvent, header *replication.EventHeader)
 		return nil, fmt.Errorf("binlog %s:%d: rows event for table id %d without its TABLE_MAP event", r.file, header.LogPos, e.TableID)
 	}
 
-	source := codec.Source{
-		ServerID:    header.ServerID,
-		GTID:        r.txnGTID,
-		File:        r.file,
-		Pos:         header.LogPos - header.EventSize,
-		TimestampMs: int64(header.Timestamp) * 1000,
-	}
+	source := r.sourceOf(header)
 	var changes []codec.Change
 	switch e.Type() {
 	case replication.EnumRowsEventTypeInsert:

@@ -16,6 +16,7 @@ import (
 	"github.com/go-mysql-org/go-mysql/client"
 	"github.com/go-mysql-org/go-mysql/mysql"
 	"github.com/sluice-cdc/sluice/offsets"
+	"github.com/sluice-cdc/sluice/schema"
 )
 
 // Config is how to reach the source server.
@@ -27,9 +28,8 @@ type Config struct {
 	// ReplicaID is the server_id sluice registers with; it must differ from
 	// the ids of the source server and of every other replica.
 	ReplicaID uint32
-	// Databases lists the databases to capture; empty means every database
-	// but the server's own (mysql, sys, information_schema, performance_schema).
-	Databases []string
+	// Filter chooses the tables and columns to capture.
+	Filter *schema.Filter
 	// ConnectTimeout bounds each connection attempt.
 	ConnectTimeout time.Duration
 }

@@ -8,6 +8,9 @@ import (
 	"time"
 
 	"github.com/kelseyhightower/envconfig"
+
+	"github.com/sluice-cdc/sluice/codec"
+	"github.com/sluice-cdc/sluice/schema"
 )
 
 // Config is sluice's whole configuration, read from SLUICE_* environment
@@ -16,18 +19,32 @@ import (
 // programs in the same container set. Defaults live in the struct tags and nowhere else; validate
 // checks what the tags cannot.
 type Config struct {
-	MySQLHost     string   `envconfig:"SLUICE_MYSQL_HOST" default:"127.0.0.1" desc:"source MySQL or MariaDB host"`
-	MySQLPort     uint16   `envconfig:"SLUICE_MYSQL_PORT" default:"3306" desc:"source server port"`
-	MySQLUser     string   `envconfig:"SLUICE_MYSQL_USER" default:"sluice" desc:"user with REPLICATION SLAVE and REPLICATION CLIENT"`
-	MySQLPassword string   `envconfig:"SLUICE_MYSQL_PASSWORD" desc:"password of SLUICE_MYSQL_USER"`
-	ServerID      uint32   `envconfig:"SLUICE_SERVER_ID" required:"true" desc:"server_id sluice registers with as a replica; unique among all servers and replicas of the source"`
-	Databases     []string `envconfig:"SLUICE_DATABASES" desc:"comma-separated databases to capture; empty captures all but mysql, sys, information_schema and performance_schema"`
+	MySQLHost     string `envconfig:"SLUICE_MYSQL_HOST" default:"127.0.0.1" desc:"source MySQL or MariaDB host"`
+	MySQLPort     uint16 `envconfig:"SLUICE_MYSQL_PORT" default:"3306" desc:"source server port"`
+	MySQLUser     string `envconfig:"SLUICE_MYSQL_USER" default:"sluice" desc:"user with REPLICATION SLAVE and REPLICATION CLIENT"`
+	MySQLPassword string `envconfig:"SLUICE_MYSQL_PASSWORD" desc:"password of SLUICE_MYSQL_USER"`
+	ServerID      uint32 `envconfig:"SLUICE_SERVER_ID" required:"true" desc:"server_id sluice registers with as a replica; unique among all servers and replicas of the source"`
+
+	Databases        []string `envconfig:"SLUICE_DATABASES" desc:"comma-separated regular expressions of databases to capture; empty captures all but mysql, sys, information_schema and performance_schema"`
+	ExcludeDatabases []string `envconfig:"SLUICE_EXCLUDE_DATABASES" desc:"comma-separated regular expressions of databases not to capture"`
+	Tables           []string `envconfig:"SLUICE_TABLES" desc:"comma-separated regular expressions of tables to capture, matched against <database>.<table>; empty captures all"`
+	ExcludeTables    []string `envconfig:"SLUICE_EXCLUDE_TABLES" desc:"comma-separated regular expressions of <database>.<table> not to capture"`
+	ExcludeColumns   []string `envconfig:"SLUICE_EXCLUDE_COLUMNS" desc:"comma-separated regular expressions of <database>.<table>.<column> left out of before and after"`
+	HashColumns      []string `envconfig:"SLUICE_HASH_COLUMNS" desc:"comma-separated regular expressions of <database>.<table>.<column> whose values are replaced by hex SHA-256 of SLUICE_HASH_SALT and the value"`
+	HashSalt         string   `envconfig:"SLUICE_HASH_SALT" desc:"salt for SLUICE_HASH_COLUMNS; required when that is set"`
+	Operations       []string `envconfig:"SLUICE_OPERATIONS" default:"c,u,d,t" desc:"operations to emit: c (create), u (update), d (delete), t (truncate)"`
 
 	KafkaBrokers           []string `envconfig:"SLUICE_KAFKA_BROKERS" default:"127.0.0.1:9092" desc:"comma-separated Kafka bootstrap brokers, host:port"`
 	TopicPrefix            string   `envconfig:"SLUICE_TOPIC_PREFIX" default:"sluice" desc:"topics are named <prefix>.<database>.<table>; also source.name in records"`
 	TopicPartitions        int32    `envconfig:"SLUICE_TOPIC_PARTITIONS" default:"1" desc:"partitions of topics sluice creates; -1 takes the broker default"`
 	TopicReplicationFactor int16    `envconfig:"SLUICE_TOPIC_REPLICATION_FACTOR" default:"-1" desc:"replication factor of topics sluice creates; -1 takes the broker default"`
 	Tombstones             bool     `envconfig:"SLUICE_TOMBSTONES" default:"true" desc:"follow each delete with a tombstone: a record with the same key and a null value"`
+	SchemaChangesTopic     string   `envconfig:"SLUICE_SCHEMA_CHANGES_TOPIC" desc:"topic that gets a record for each DDL statement in a captured database; empty turns these records off"`
+
+	DecimalMode     string `envconfig:"SLUICE_DECIMAL_MODE" default:"string" desc:"DECIMAL as string (exact text), precise (Kafka Connect Decimal: unscaled bytes in base64) or double (may round)"`
+	TimeMode        string `envconfig:"SLUICE_TIME_MODE" default:"iso" desc:"iso: DATE, DATETIME and TIME as the server's text; connect: Debezium's epoch numbers. TIMESTAMP is ISO 8601 UTC in both"`
+	BinaryMode      string `envconfig:"SLUICE_BINARY_MODE" default:"base64" desc:"binary column values as base64 or hex"`
+	OversizeRecords string `envconfig:"SLUICE_OVERSIZE_RECORDS" default:"fail" desc:"a record larger than its topic's max.message.bytes: fail (stop with an error) or skip (log and leave it out)"`
 
 	StreamID       string `envconfig:"SLUICE_STREAM_ID" desc:"name of this stream: its position key and Kafka transactional id (sluice-<stream>); defaults to SLUICE_TOPIC_PREFIX"`
 	OffsetsDir     string `envconfig:"SLUICE_OFFSETS_DIR" default:"./offsets" desc:"directory where the file tracker keeps <stream>/position.json"`
@@ -57,6 +74,40 @@ func loadConfig() (*Config, error) {
 		return nil, err
 	}
 	return &cfg, nil
+}
+
+// filter compiles the capture filter. validate has checked the patterns.
+func (c *Config) filter() (*schema.Filter, error) {
+	var f schema.Filter
+	lists := []struct {
+		variable string
+		patterns []string
+		target   *[]*regexp.Regexp
+	}{
+		{"SLUICE_DATABASES", c.Databases, &f.IncludeDatabases},
+		{"SLUICE_EXCLUDE_DATABASES", c.ExcludeDatabases, &f.ExcludeDatabases},
+		{"SLUICE_TABLES", c.Tables, &f.IncludeTables},
+		{"SLUICE_EXCLUDE_TABLES", c.ExcludeTables, &f.ExcludeTables},
+		{"SLUICE_EXCLUDE_COLUMNS", c.ExcludeColumns, &f.ExcludeColumns},
+		{"SLUICE_HASH_COLUMNS", c.HashColumns, &f.HashColumns},
+	}
+	for _, list := range lists {
+		compiled, err := schema.CompilePatterns(list.variable, list.patterns)
+		if err != nil {
+			return nil, err
+		}
+		*list.target = compiled
+	}
+	return &f, nil
+}
+
+// operations returns the set of operation codes to emit.
+func (c *Config) operations() map[string]bool {
+	ops := map[string]bool{}
+	for _, op := range c.Operations {
+		ops[strings.TrimSpace(op)] = true
+	}
+	return ops
 }
 
 // explainEnvError rewrites envconfig's errors so they name the variable,
@@ -125,6 +176,27 @@ func (c *Config) validate() error {
 	case "trace", "debug", "info", "warn", "error":
 	default:
 		add("SLUICE_LOG_LEVEL %q is invalid: use trace, debug, info, warn or error", c.LogLevel)
+	}
+	if _, err := c.filter(); err != nil {
+		add("%v", err)
+	}
+	if len(c.HashColumns) > 0 && c.HashSalt == "" {
+		add("SLUICE_HASH_SALT is empty while SLUICE_HASH_COLUMNS is set: set a secret salt, or unhashed values could be found by hashing guesses")
+	}
+	for op := range c.operations() {
+		switch op {
+		case "c", "u", "d", "t":
+		default:
+			add("SLUICE_OPERATIONS contains %q: use a comma-separated subset of c, u, d and t", op)
+		}
+	}
+	if _, err := codec.ParseOptions(c.DecimalMode, c.TimeMode, c.BinaryMode); err != nil {
+		add("%v", err)
+	}
+	switch c.OversizeRecords {
+	case "fail", "skip":
+	default:
+		add("SLUICE_OVERSIZE_RECORDS %q is invalid: use fail or skip", c.OversizeRecords)
 	}
 	switch c.LogFormat {
 	case "auto", "json", "console":

@@ -16,6 +16,7 @@ import (
 	"github.com/mattn/go-isatty"
 	"github.com/rs/zerolog"
 
+	"github.com/sluice-cdc/sluice/codec"
 	"github.com/sluice-cdc/sluice/offsets"
 	"github.com/sluice-cdc/sluice/source"
 )
@@ -56,6 +57,18 @@ func run(args []string) int {
 	}
 	log := newLogger(cfg)
 
+	filter, err := cfg.filter()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "sluice: %v\n", err)
+		return exitConfig
+	}
+	options, err := codec.ParseOptions(cfg.DecimalMode, cfg.TimeMode, cfg.BinaryMode)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "sluice: %v\n", err)
+		return exitConfig
+	}
+	options.HashSalt = cfg.HashSalt
+
 	stop, cancel := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer cancel()
 
@@ -68,10 +81,12 @@ func run(args []string) int {
 			User:           cfg.MySQLUser,
 			Password:       cfg.MySQLPassword,
 			ReplicaID:      cfg.ServerID,
-			Databases:      cfg.Databases,
+			Filter:         filter,
 			ConnectTimeout: cfg.StartupTimeout,
 		},
-		tracker: &offsets.FileTracker{Dir: cfg.OffsetsDir},
+		tracker:    &offsets.FileTracker{Dir: cfg.OffsetsDir},
+		options:    options,
+		operations: cfg.operations(),
 	}
 	log.Info().Str("version", version).Str("mysql", w.sourceCfg.Host).Strs("kafka", cfg.KafkaBrokers).
 		Str("stream", cfg.StreamID).Msg("sluice starting")

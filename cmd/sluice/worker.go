@@ -32,9 +32,14 @@ type worker struct {
 	server    *source.Server
 	producer  *sink.Producer
 	tracker   *offsets.FileTracker
-	encoder   codec.Codec
+	encoder   *codec.JSON
+	options   codec.Options
+	// operations are the codes of the operations to emit: c, u, d, t.
+	operations map[string]bool
 
-	topics map[*schema.Table]string
+	topics map[string]string // topic names by db.table
+	// skipped counts the records left out for their size, by topic.
+	skipped map[string]int
 
 	// committed is the position that Kafka and the tracker both hold.
 	// pending is the end of the last whole source transaction read, which
@@ -145,8 +150,15 @@ func (w *worker) start(ctx context.Context) error {
 		return err
 	}
 
-	w.encoder = &codec.JSON{Connector: server.Connector(), Name: w.cfg.TopicPrefix, Version: version}
-	w.topics = map[*schema.Table]string{}
+	w.encoder = &codec.JSON{Connector: server.Connector(), Name: w.cfg.TopicPrefix, Version: version, Options: w.options}
+	w.topics = map[string]string{}
+	w.skipped = map[string]int{}
+	if w.cfg.SchemaChangesTopic != "" {
+		if err := w.producer.EnsureTopic(ctx, w.cfg.SchemaChangesTopic, nil); err != nil {
+			w.producer.Close()
+			return err
+		}
+	}
 	w.pending = w.committed
 	w.lastCommit = time.Now()
 	return nil
@@ -242,6 +254,9 @@ func (w *worker) stream(stop context.Context) error {
 				return err
 			}
 		}
+		if err := w.produceStatement(&step); err != nil {
+			return err
+		}
 		if step.End {
 			w.pending = step.Position
 			if !drainDeadline.IsZero() {
@@ -328,10 +343,41 @@ func (w *worker) commit(ctx context.Context) error {
 	return nil
 }
 
+// produceStatement adds the records of a TRUNCATE or DDL statement: an
+// op "t" change with no rows on the table's topic, and a record on the
+// schema-changes topic when one is configured.
+func (w *worker) produceStatement(step *source.Step) error {
+	ctx := context.Background()
+	if step.Truncated != nil && w.operations["t"] {
+		topic, err := w.topic(ctx, step.Truncated)
+		if err != nil {
+			return err
+		}
+		change := &codec.Change{Table: step.Truncated, Op: codec.OpTruncate, Source: step.DDL.Source}
+		value, err := w.encoder.Value(change, time.Now().UnixMilli())
+		if err != nil {
+			return err
+		}
+		if err := w.producer.Produce(ctx, &kgo.Record{Topic: topic, Value: value}); err != nil {
+			return err
+		}
+	}
+	if step.DDL != nil && w.cfg.SchemaChangesTopic != "" {
+		key, value := w.encoder.SchemaChange(step.DDL.Database, step.DDL.Statement, &step.DDL.Source, time.Now().UnixMilli())
+		if err := w.producer.Produce(ctx, &kgo.Record{Topic: w.cfg.SchemaChangesTopic, Key: key, Value: value}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // produce encodes a change into records and adds them to the open Kafka
 // transaction. An update that changes the primary key becomes a delete of
 // the old key, its tombstone, and a create with the new key.
 func (w *worker) produce(change *codec.Change) error {
+	if !w.operations[string(change.Op)] {
+		return nil
+	}
 	ctx := context.Background()
 	topic, err := w.topic(ctx, change.Table)
 	if err != nil {
@@ -390,6 +436,17 @@ func (w *worker) send(ctx context.Context, topic string, change *codec.Change, k
 	if err != nil {
 		return err
 	}
+	if err := w.producer.CheckSize(topic, key, value); err != nil {
+		if w.cfg.OversizeRecords != "skip" {
+			return fmt.Errorf("table %s, key %s, binlog %s:%d: %w; raise the topic's max.message.bytes and SLUICE_MAX_RECORD_BYTES, "+
+				"or set SLUICE_OVERSIZE_RECORDS=skip to leave such records out", change.Table, key, change.Source.File, change.Source.Pos, err)
+		}
+		w.skipped[topic]++
+		w.log.Warn().Err(err).Str("table", change.Table.String()).Bytes("key", key).Str("op", string(change.Op)).
+			Str("file", change.Source.File).Uint32("pos", change.Source.Pos).Int("skipped_in_topic", w.skipped[topic]).
+			Msg("record left out: larger than its topic takes")
+		return nil
+	}
 	return w.producer.Produce(ctx, &kgo.Record{Topic: topic, Key: key, Value: value})
 }
 
@@ -398,7 +455,8 @@ var invalidTopicChars = regexp.MustCompile(`[^A-Za-z0-9._-]`)
 // topic returns the topic of a table, <prefix>.<db>.<table>, creating it on
 // first use. Characters Kafka does not allow in topic names become '_'.
 func (w *worker) topic(ctx context.Context, table *schema.Table) (string, error) {
-	if topic, ok := w.topics[table]; ok {
+	qualified := table.String()
+	if topic, ok := w.topics[qualified]; ok {
 		return topic, nil
 	}
 	topic := w.cfg.TopicPrefix + "." + invalidTopicChars.ReplaceAllString(table.Database, "_") +
@@ -406,6 +464,6 @@ func (w *worker) topic(ctx context.Context, table *schema.Table) (string, error)
 	if err := w.producer.EnsureTopic(ctx, topic, nil); err != nil {
 		return "", err
 	}
-	w.topics[table] = topic
+	w.topics[qualified] = topic
 	return topic, nil
 }

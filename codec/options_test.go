@@ -1,0 +1,113 @@
+package codec
+
+import (
+	"encoding/base64"
+	"encoding/hex"
+	"math/big"
+	"testing"
+
+	"github.com/go-mysql-org/go-mysql/mysql"
+
+	"github.com/sluice-cdc/sluice/schema"
+)
+
+func TestTwosComplement(t *testing.T) {
+	cases := []struct {
+		value string
+		hex   string
+	}{
+		{"0", "00"},
+		{"1", "01"},
+		{"-1", "ff"},
+		{"127", "7f"},
+		{"128", "0080"},
+		{"-128", "80"},
+		{"-129", "ff7f"},
+		{"110", "6e"},
+		{"-571234", "f7489e"},
+		{"756500000000", "00b022e9ed00"},
+		{"99999999999999999999999999999999999999", "4b3b4ca85a86c47a098a223fffffffff"},
+		{"-99999999999999999999999999999999999999", "b4c4b357a5793b85f675ddc000000001"},
+	}
+	for _, tc := range cases {
+		n, _ := new(big.Int).SetString(tc.value, 10)
+		got := twosComplement(n)
+		if hex.EncodeToString(got) != tc.hex {
+			t.Errorf("twosComplement(%s) = %x; want %s", tc.value, got, tc.hex)
+		}
+	}
+}
+
+func TestAppendValueModes(t *testing.T) {
+	decimal := schema.Column{Name: "d", Type: mysql.MYSQL_TYPE_NEWDECIMAL, Meta: 38<<8 | 19}
+	date := schema.Column{Name: "d", Type: mysql.MYSQL_TYPE_DATE}
+	datetime0 := schema.Column{Name: "d", Type: mysql.MYSQL_TYPE_DATETIME2, Meta: 0}
+	datetime3 := schema.Column{Name: "d", Type: mysql.MYSQL_TYPE_DATETIME2, Meta: 3}
+	datetime6 := schema.Column{Name: "d", Type: mysql.MYSQL_TYPE_DATETIME2, Meta: 6}
+	timeColumn := schema.Column{Name: "t", Type: mysql.MYSQL_TYPE_TIME2, Meta: 6}
+	blob := schema.Column{Name: "b", Type: mysql.MYSQL_TYPE_BLOB, Meta: 2, Charset: "binary", Collation: 63}
+	b64 := func(hexText string) string {
+		raw, _ := hex.DecodeString(hexText)
+		return `"` + base64.StdEncoding.EncodeToString(raw) + `"`
+	}
+
+	precise := Options{Decimal: DecimalPrecise}
+	double := Options{Decimal: DecimalDouble}
+	connect := Options{Time: TimeConnect}
+	hexBinary := Options{Binary: BinaryHex}
+	cases := []struct {
+		name    string
+		options Options
+		column  schema.Column
+		value   any
+		want    string
+	}{
+		{"precise max", precise, decimal, "9999999999999999999.9999999999999999999", b64("4b3b4ca85a86c47a098a223fffffffff")},
+		{"precise small", precise, decimal, "0.000000756500000000", b64("00b022e9ed00")},
+		{"precise negative", precise, decimal, "-57.1234", b64("f7489e")},
+		{"precise scale kept", precise, decimal, "1.10", b64("6e")},
+		{"double", double, decimal, "1.10", "1.1"},
+		{"double negative", double, decimal, "-0.01", "-0.01"},
+		{"connect date", connect, date, "2016-08-17", "17030"},
+		{"connect date before epoch", connect, date, "1815-12-10", "-56270"},
+		{"connect zero date", connect, date, "0000-00-00", "null"},
+		{"connect partial zero date", connect, date, "2023-05-00", "null"},
+		{"connect datetime millis", connect, datetime0, "2016-08-17 13:08:04", "1471439284000"},
+		{"connect datetime3 millis", connect, datetime3, "2016-08-17 13:08:04.905", "1471439284905"},
+		{"connect datetime6 micros", connect, datetime6, "1969-12-31 23:59:59.999999", "-1"},
+		{"connect zero datetime", connect, datetime6, "0000-00-00 00:00:00.000000", "null"},
+		{"connect time negative", connect, timeColumn, "-838:59:59.000000", "-3020399000000"},
+		{"connect time small negative", connect, timeColumn, "-00:00:00.000001", "-1"},
+		{"connect time over a day", connect, timeColumn, "100:08:04.000000", "360484000000"},
+		{"hex binary", hexBinary, blob, []byte{0xff, 0xfe, 0x00, 0x80}, `"fffe0080"`},
+		{"default binary", Options{}, blob, []byte{0xff, 0xfe, 0x00, 0x80}, `"//4AgA=="`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := tc.options.appendValue(nil, &tc.column, tc.value)
+			if err != nil {
+				t.Fatalf("appendValue(%v) error: %v", tc.value, err)
+			}
+			if string(got) != tc.want {
+				t.Errorf("appendValue(%v) = %s; want %s", tc.value, got, tc.want)
+			}
+		})
+	}
+}
+
+func TestParseOptions(t *testing.T) {
+	got, err := ParseOptions("precise", "connect", "hex")
+	if err != nil {
+		t.Fatalf("ParseOptions error: %v", err)
+	}
+	if got != (Options{Decimal: DecimalPrecise, Time: TimeConnect, Binary: BinaryHex}) {
+		t.Errorf("ParseOptions = %+v", got)
+	}
+	defaults, err := ParseOptions("", "", "")
+	if err != nil || defaults != (Options{}) {
+		t.Errorf("ParseOptions of empty values = %+v, %v; want the zero Options", defaults, err)
+	}
+	if _, err := ParseOptions("float", "iso", "base64"); err == nil {
+		t.Errorf("ParseOptions accepted decimal mode %q", "float")
+	}
+}

@@ -1,0 +1,199 @@
+//go:build integration
+
+package integration
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"os"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+func TestTruncateAndSchemaChanges(t *testing.T) {
+	f := newFixture(t)
+	schemaTopic := f.prefix + ".schema-changes"
+	p := f.startReady("SLUICE_SCHEMA_CHANGES_TOPIC=" + schemaTopic)
+
+	statements := []string{
+		"CREATE TABLE t (id INT PRIMARY KEY, v VARCHAR(10))",
+		"INSERT INTO t VALUES (1, 'one')",
+		"TRUNCATE TABLE t",
+		"ALTER TABLE t ADD COLUMN w INT",
+		"INSERT INTO t VALUES (2, 'two', 22)",
+	}
+	execSQL(t, f.conn, append([]string{"USE " + f.db}, statements...)...)
+
+	var rows, ddl []record
+	f.eventually(30*time.Second, "the second insert is committed", func() bool {
+		rows = consumeAll(t, f.topic("t"))
+		return len(rows) >= 3
+	})
+	ddl = consumeAll(t, schemaTopic)
+
+	if len(rows) != 3 {
+		t.Fatalf("got %d records on %s, want 3", len(rows), f.topic("t"))
+	}
+	truncate := decodeEnvelope(t, rows[1].Value)
+	if truncate.Op != "t" {
+		t.Errorf("second record: op %q, want t", truncate.Op)
+	}
+	if rows[1].Key != "" {
+		t.Errorf("truncate record: key %q, want none", rows[1].Key)
+	}
+	if truncate.Before != nil || truncate.After != nil {
+		t.Errorf("truncate record: before %v after %v, want both null", truncate.Before, truncate.After)
+	}
+	if truncate.Source.Table != "t" || truncate.Source.DB != f.db {
+		t.Errorf("truncate record: source table %s.%s, want %s.t", truncate.Source.DB, truncate.Source.Table, f.db)
+	}
+	if after := decodeEnvelope(t, rows[2].Value).After; after["w"] != json.Number("22") {
+		t.Errorf("insert after the ALTER: after %v, want w 22", after)
+	}
+
+	wantDDL := []string{statements[0], statements[2], statements[3]}
+	if len(ddl) != len(wantDDL) {
+		for _, r := range ddl {
+			t.Logf("schema change: %s", r.Value)
+		}
+		t.Fatalf("got %d schema changes, want %d", len(ddl), len(wantDDL))
+	}
+	for i, r := range ddl {
+		var change struct {
+			DatabaseName string `json:"databaseName"`
+			DDL          string `json:"ddl"`
+		}
+		if err := json.Unmarshal(r.Value, &change); err != nil {
+			t.Fatalf("schema change %s: %v", r.Value, err)
+		}
+		if change.DDL != wantDDL[i] {
+			t.Errorf("schema change %d: ddl %q, want %q", i, change.DDL, wantDDL[i])
+		}
+		if change.DatabaseName != f.db {
+			t.Errorf("schema change %d: databaseName %q, want %q", i, change.DatabaseName, f.db)
+		}
+		if r.Key != `{"databaseName":"`+f.db+`"}` {
+			t.Errorf("schema change %d: key %s", i, r.Key)
+		}
+	}
+
+	p.signal(syscall.SIGTERM)
+	if status := p.wait(t, 30*time.Second); status != 0 {
+		t.Errorf("sluice exited with status %d after SIGTERM, want 0", status)
+	}
+}
+
+func TestOperationsFilterSkipsTruncate(t *testing.T) {
+	f := newFixture(t)
+	execSQL(t, f.conn, "USE "+f.db, "CREATE TABLE t (id INT PRIMARY KEY)")
+	p := f.startReady("SLUICE_OPERATIONS=c,d")
+
+	execSQL(t, f.conn, "USE "+f.db,
+		"INSERT INTO t VALUES (1)", "UPDATE t SET id = 1 WHERE id = 1", "TRUNCATE TABLE t", "INSERT INTO t VALUES (2)")
+	var got []record
+	f.eventually(30*time.Second, "both inserts are committed", func() bool {
+		got = consumeAll(t, f.topic("t"))
+		return len(got) >= 2
+	})
+	// A truncate record would stand before the second insert in the same
+	// partition, so it would be among the records read by now.
+	if len(got) != 2 {
+		t.Fatalf("got %d records, want the 2 creates only", len(got))
+	}
+	for i, r := range got {
+		if op := decodeEnvelope(t, r.Value).Op; op != "c" {
+			t.Errorf("record %d: op %q, want c", i, op)
+		}
+	}
+	p.signal(syscall.SIGTERM)
+	p.wait(t, 30*time.Second)
+}
+
+func TestTableAndColumnFilters(t *testing.T) {
+	f := newFixture(t)
+	execSQL(t, f.conn, "USE "+f.db,
+		"CREATE TABLE kept (id INT PRIMARY KEY, name VARCHAR(20), email VARCHAR(50), note TEXT, score INT)",
+		"CREATE TABLE skipped (id INT PRIMARY KEY)",
+	)
+	p := f.startReady(
+		"SLUICE_EXCLUDE_TABLES="+f.db+"[.]skip.*",
+		"SLUICE_EXCLUDE_COLUMNS="+f.db+"[.]kept[.]note",
+		"SLUICE_HASH_COLUMNS="+f.db+"[.]kept[.](email|score)",
+		"SLUICE_HASH_SALT=pepper",
+	)
+	execSQL(t, f.conn, "USE "+f.db,
+		"INSERT INTO skipped VALUES (1)",
+		"INSERT INTO kept VALUES (1, 'Ada', 'ada@example.com', 'private', 42)",
+		"INSERT INTO kept VALUES (2, 'Bo', NULL, NULL, NULL)",
+	)
+	var got []record
+	f.eventually(30*time.Second, "both rows are committed", func() bool {
+		got = consumeAll(t, f.topic("kept"))
+		return len(got) >= 2
+	})
+	hash := func(text string) string {
+		sum := sha256.Sum256([]byte("pepper" + text))
+		return hex.EncodeToString(sum[:])
+	}
+	first := decodeEnvelope(t, got[0].Value).After
+	want := map[string]any{"id": json.Number("1"), "name": "Ada", "email": hash("ada@example.com"), "score": hash("42")}
+	if len(first) != len(want) {
+		t.Errorf("after has columns %v, want exactly %v", first, want)
+	}
+	for column, value := range want {
+		if first[column] != value {
+			t.Errorf("after.%s = %v, want %v", column, first[column], value)
+		}
+	}
+	if second := decodeEnvelope(t, got[1].Value).After; second["email"] != nil || second["score"] != nil {
+		t.Errorf("hashed NULLs: email %v score %v, want null", second["email"], second["score"])
+	}
+	if skipped := consumeAll(t, f.topic("skipped")); len(skipped) != 0 {
+		t.Errorf("excluded table has %d records, want 0", len(skipped))
+	}
+	p.signal(syscall.SIGTERM)
+	p.wait(t, 30*time.Second)
+}
+
+func TestOversizeRecord(t *testing.T) {
+	f := newFixture(t)
+	execSQL(t, f.conn, "USE "+f.db, "CREATE TABLE big (id INT PRIMARY KEY, payload LONGTEXT)")
+	saved := savedPosition(t, f)
+
+	execSQL(t, f.conn, "USE "+f.db,
+		"INSERT INTO big VALUES (1, REPEAT('x', 20000))",
+		"INSERT INTO big VALUES (2, 'small')",
+	)
+	// By default the record stops the stream, and the position stays.
+	expectFailure(t, f, saved, 1, []string{
+		"table " + f.db + ".big",
+		`key {\"id\":1}`,
+		"record too large for its topic",
+		"SLUICE_OVERSIZE_RECORDS=skip",
+	}, "SLUICE_MAX_RECORD_BYTES=10000")
+	if got := consumeAll(t, f.topic("big")); len(got) != 0 {
+		t.Errorf("got %d records after the failure, want 0", len(got))
+	}
+
+	// With skip, the large record is left out and the stream goes on.
+	p := f.startReady("SLUICE_MAX_RECORD_BYTES=10000", "SLUICE_OVERSIZE_RECORDS=skip")
+	var got []record
+	f.eventually(30*time.Second, "the small row is committed", func() bool {
+		got = consumeAll(t, f.topic("big"))
+		return len(got) >= 1
+	})
+	if len(got) != 1 || got[0].Key != `{"id":2}` {
+		t.Errorf("got %d records, first key %q; want only id 2", len(got), got[0].Key)
+	}
+	if !strings.Contains(p.output(), "record left out") {
+		t.Errorf("no warning about the left-out record:\n%s", p.output())
+	}
+	p.signal(syscall.SIGTERM)
+	p.wait(t, 30*time.Second)
+	if _, err := os.Stat(f.positionFile()); err != nil {
+		t.Errorf("position file: %v", err)
+	}
+}
