@@ -14,11 +14,11 @@ LOCAL_DIR := $(or $(SLUICE_LOCAL_DIR),$(CURDIR)/.local)
 # Settings for `make run`: the local MariaDB from deploy/local and the
 # sample database. Any SLUICE_* variable set in the environment wins.
 export SLUICE_MYSQL_HOST ?= 127.0.0.1
-export SLUICE_MYSQL_PORT ?= 3307
+export SLUICE_MYSQL_PORT ?= $(or $(MARIADB_PORT),3307)
 export SLUICE_MYSQL_USER ?= sluice
 export SLUICE_MYSQL_PASSWORD ?= sluice
 export SLUICE_SERVER_ID ?= 1001
-export SLUICE_KAFKA_BROKERS ?= 127.0.0.1:9092
+export SLUICE_KAFKA_BROKERS ?= 127.0.0.1:$(or $(KAFKA_PORT),9092)
 export SLUICE_TOPIC_PREFIX ?= sluice
 export SLUICE_DATABASES ?= shop
 export SLUICE_OFFSETS_DIR ?= $(LOCAL_DIR)/offsets
