@@ -111,3 +111,35 @@ func TestParseOptions(t *testing.T) {
 		t.Errorf("ParseOptions accepted decimal mode %q", "float")
 	}
 }
+
+func TestPadFraction(t *testing.T) {
+	time2 := func(digits uint16) schema.Column {
+		return schema.Column{Name: "t", Type: mysql.MYSQL_TYPE_TIME2, Meta: digits}
+	}
+	cases := []struct {
+		name   string
+		column schema.Column
+		value  string
+		want   string
+	}{
+		{"zero time(2)", time2(2), "00:00:00", `"00:00:00.00"`},
+		{"whole hours time(2)", time2(2), "24:00:00", `"24:00:00.00"`},
+		{"over a day time(3)", time2(3), "100:08:04", `"100:08:04.000"`},
+		{"negative time(6)", time2(6), "-838:59:59", `"-838:59:59.000000"`},
+		{"fraction kept", time2(2), "-00:00:00.01", `"-00:00:00.01"`},
+		{"time(0) unchanged", time2(0), "838:59:59", `"838:59:59"`},
+		{"datetime(2)", schema.Column{Name: "d", Type: mysql.MYSQL_TYPE_DATETIME2, Meta: 2}, "2023-05-00 10:00:00", `"2023-05-00 10:00:00.00"`},
+		{"timestamp(3)", schema.Column{Name: "s", Type: mysql.MYSQL_TYPE_TIMESTAMP2, Meta: 3}, "2016-08-17 11:08:04", `"2016-08-17T11:08:04.000Z"`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := (&Options{}).appendValue(nil, &tc.column, tc.value)
+			if err != nil {
+				t.Fatalf("appendValue(%q) error: %v", tc.value, err)
+			}
+			if string(got) != tc.want {
+				t.Errorf("appendValue(%q) = %s; want %s", tc.value, got, tc.want)
+			}
+		})
+	}
+}

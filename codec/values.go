@@ -66,7 +66,7 @@ func (o *Options) appendValue(b []byte, column *schema.Column, v any) ([]byte, e
 		if !ok {
 			return nil, unexpectedType(column, v)
 		}
-		return appendString(b, timestampISO(text)), nil
+		return appendString(b, timestampISO(padFraction(column, text))), nil
 
 	case mysql.MYSQL_TYPE_DATETIME, mysql.MYSQL_TYPE_DATETIME2, mysql.MYSQL_TYPE_DATE,
 		mysql.MYSQL_TYPE_NEWDATE, mysql.MYSQL_TYPE_TIME, mysql.MYSQL_TYPE_TIME2:
@@ -74,6 +74,7 @@ func (o *Options) appendValue(b []byte, column *schema.Column, v any) ([]byte, e
 		if !ok {
 			return nil, unexpectedType(column, v)
 		}
+		text = padFraction(column, text)
 		if o.Time == TimeConnect {
 			return appendConnectTime(b, column, text), nil
 		}
@@ -154,6 +155,31 @@ func appendFloat(b []byte, f float64, bitSize int) ([]byte, error) {
 		return nil, fmt.Errorf("floating-point value %v has no JSON form", f)
 	}
 	return strconv.AppendFloat(b, f, 'g', -1, bitSize), nil
+}
+
+// padFraction gives a TIME, DATETIME or TIMESTAMP value exactly as many
+// fractional digits as its column declares, as the server prints it.
+// go-mysql v1.16.0 drops an all-zero fraction of TIME(n) values ("00:00:00"
+// for "00:00:00.00"); the digits it drops are zeros, so padding restores
+// them exactly.
+func padFraction(column *schema.Column, text string) string {
+	switch column.Type {
+	case mysql.MYSQL_TYPE_TIME2, mysql.MYSQL_TYPE_DATETIME2, mysql.MYSQL_TYPE_TIMESTAMP2:
+	default:
+		return text
+	}
+	digits := int(column.Meta)
+	if digits <= 0 || digits > 6 {
+		return text
+	}
+	_, fraction, found := strings.Cut(text, ".")
+	switch {
+	case !found:
+		return text + "." + strings.Repeat("0", digits)
+	case len(fraction) < digits:
+		return text + strings.Repeat("0", digits-len(fraction))
+	}
+	return text
 }
 
 // timestampISO turns go-mysql's UTC text of a TIMESTAMP, "2006-01-02

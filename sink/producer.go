@@ -181,8 +181,12 @@ func (p *Producer) promise(r *kgo.Record, err error) {
 	}
 }
 
-// Records returns the number of records in the open transaction.
+// Records returns the number of records in the open transaction, or 0
+// when none is open.
 func (p *Producer) Records() int {
+	if !p.inTxn {
+		return 0
+	}
 	return p.records
 }
 

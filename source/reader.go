@@ -47,6 +47,12 @@ type DDL struct {
 // records, and skipping it would lose data.
 var ErrStatementDML = errors.New("data change logged in statement format")
 
+// ErrPartialRowImage is wrapped by the error Next returns for a rows event
+// whose images lack columns, as sessions with binlog_row_image=MINIMAL or
+// NOBLOB write them. Emitting such a row would turn unknown values into
+// nulls.
+var ErrPartialRowImage = errors.New("row image without all columns")
+
 // Reader reads one source server's binlog. It is not safe for concurrent use.
 type Reader struct {
 	cfg    *Config
@@ -188,11 +194,11 @@ func (r *Reader) query(e *replication.QueryEvent, header *replication.EventHeade
 		// Non-transactional engines such as MyISAM end with COMMIT, not XID.
 		return r.end(header), nil
 	case dmlStatement.Match(e.Query):
-		if r.cfg.Filter.CapturesDatabase(string(e.Schema)) {
-			return Step{}, fmt.Errorf("%w at binlog %s:%d (gtid %s, default database %q): %.200s; "+
+		if reason := r.capturedStatement(e); reason != "" {
+			return Step{}, fmt.Errorf("%w at binlog %s:%d (gtid %s, default database %q, %s): %.200s; "+
 				"the session that wrote it ran with binlog_format other than ROW. "+
 				"sluice stops here so that no change is lost; keep binlog_format=ROW for every session",
-				ErrStatementDML, r.file, header.LogPos-header.EventSize, r.txnGTID, e.Schema, e.Query)
+				ErrStatementDML, r.file, header.LogPos-header.EventSize, r.txnGTID, e.Schema, reason, e.Query)
 		}
 	}
 	if r.inTxn {
@@ -214,6 +220,22 @@ func (r *Reader) query(e *replication.QueryEvent, header *replication.EventHeade
 		step.DDL = &DDL{Database: string(e.Schema), Statement: string(e.Query), Source: source}
 	}
 	return step, nil
+}
+
+// capturedStatement returns why a data change logged as SQL text touches
+// captured tables, or "" when it names none of them. A statement that
+// cannot be parsed counts as touching them, because its tables are unknown.
+func (r *Reader) capturedStatement(e *replication.QueryEvent) string {
+	tables, err := statementTables(string(e.Query), string(e.Schema))
+	if err != nil {
+		return fmt.Sprintf("its tables are unknown because it could not be parsed: %v", err)
+	}
+	for _, t := range tables {
+		if r.cfg.Filter.CapturesTable(t.db, t.name) {
+			return "it names the captured table " + t.db + "." + t.name
+		}
+	}
+	return ""
 }
 
 // splitTableName splits a table name as written in SQL, db.table or table
@@ -309,6 +331,20 @@ func (r *Reader) rows(e *replication.RowsEvent, header *replication.EventHeader)
 	cached, ok := r.tables[e.TableID]
 	if !ok {
 		return nil, fmt.Errorf("binlog %s:%d: rows event for table id %d without its TABLE_MAP event", r.file, header.LogPos, e.TableID)
+	}
+
+	for i, skipped := range e.SkippedColumns {
+		if len(skipped) == 0 {
+			continue
+		}
+		missing := make([]string, len(skipped))
+		for j, index := range skipped {
+			missing[j] = cached.table.Columns[index].Name
+		}
+		return nil, fmt.Errorf("%w at binlog %s:%d (gtid %s): table %s, row image %d lacks the columns %s; "+
+			"the session that wrote it ran with binlog_row_image other than FULL, so the full row is unknown. "+
+			"Keep binlog_row_image=FULL for every session",
+			ErrPartialRowImage, r.file, header.LogPos-header.EventSize, r.txnGTID, cached.table, i, strings.Join(missing, ", "))
 	}
 
 	source := r.sourceOf(header)

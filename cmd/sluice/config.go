@@ -38,7 +38,7 @@ type Config struct {
 	TopicPrefix            string   `envconfig:"SLUICE_TOPIC_PREFIX" default:"sluice" desc:"topics are named <prefix>.<database>.<table>; also source.name in records"`
 	TopicPartitions        int32    `envconfig:"SLUICE_TOPIC_PARTITIONS" default:"1" desc:"partitions of topics sluice creates; -1 takes the broker default"`
 	TopicReplicationFactor int16    `envconfig:"SLUICE_TOPIC_REPLICATION_FACTOR" default:"-1" desc:"replication factor of topics sluice creates; -1 takes the broker default"`
-	Tombstones             bool     `envconfig:"SLUICE_TOMBSTONES" default:"true" desc:"follow each delete with a tombstone: a record with the same key and a null value"`
+	Tombstones             bool     `envconfig:"SLUICE_TOMBSTONES" default:"true" desc:"follow each delete with a tombstone: a record with the same key and a null value (none for tables without a primary key, whose records have no key)"`
 	SchemaChangesTopic     string   `envconfig:"SLUICE_SCHEMA_CHANGES_TOPIC" desc:"topic that gets a record for each DDL statement in a captured database; empty turns these records off"`
 
 	DecimalMode     string `envconfig:"SLUICE_DECIMAL_MODE" default:"string" desc:"DECIMAL as string (exact text), precise (Kafka Connect Decimal: unscaled bytes in base64) or double (may round)"`

@@ -48,6 +48,9 @@ type worker struct {
 	pending   offsets.Position
 	// uncommitted is true while pending is ahead of committed.
 	uncommitted bool
+	// recordsAtEnd is the number of records in the open Kafka transaction
+	// when the last source transaction ended.
+	recordsAtEnd int
 	// lastCommit is when the last Kafka transaction ended.
 	lastCommit time.Time
 }
@@ -71,7 +74,7 @@ func (w *worker) run(stop context.Context) error {
 			return nil
 		}
 		if !retryableSourceError(err) {
-			return err
+			return errors.Join(err, w.commitBeforeFailure())
 		}
 		// The broken source transaction may have sent part of its rows into
 		// the open Kafka transaction, so that transaction is dropped and the
@@ -100,6 +103,57 @@ func (w *worker) run(stop context.Context) error {
 	}
 }
 
+// commitBeforeFailure commits the whole source transactions read before a
+// fatal error, so that a stream stopping at a bad event still delivers
+// everything before it, and its position stops right before that event.
+// When the failing transaction had already put records into the open Kafka
+// transaction, those cannot be taken out: the Kafka transaction is aborted
+// and the whole transactions are read and produced again.
+func (w *worker) commitBeforeFailure() error {
+	ctx, cancel := context.WithTimeout(context.Background(), w.cfg.TransactionTimeout)
+	defer cancel()
+	if !w.uncommitted {
+		return w.producer.Abort(ctx)
+	}
+	if w.producer.Records() == w.recordsAtEnd {
+		return w.commit(ctx)
+	}
+
+	target := w.pending
+	if err := w.producer.Abort(ctx); err != nil {
+		return err
+	}
+	w.pending, w.uncommitted = w.committed, false
+	w.log.Info().Str("from", w.committed.String()).Str("to", target.String()).
+		Msg("committing the transactions read before the error")
+
+	reader, err := source.NewReader(&w.sourceCfg, w.server, w.committed, w.log)
+	if err != nil {
+		return err
+	}
+	defer reader.Close()
+	for {
+		step, err := reader.Next(ctx)
+		if err != nil {
+			return fmt.Errorf("read again up to %s: %w", target, err)
+		}
+		for i := range step.Changes {
+			if err := w.produce(&step.Changes[i]); err != nil {
+				return err
+			}
+		}
+		if err := w.produceStatement(&step); err != nil {
+			return err
+		}
+		if step.End {
+			w.pending, w.uncommitted = step.Position, true
+			if step.Position.Compare(target) >= 0 {
+				return w.commit(ctx)
+			}
+		}
+	}
+}
+
 // backoff returns the wait before retry attempt n: exponential from 250ms,
 // capped at 10s, with up to 20 % jitter.
 func backoff(n int) time.Duration {
@@ -114,7 +168,7 @@ func backoff(n int) time.Duration {
 func retryableSourceError(err error) bool {
 	var myErr *mysql.MyError
 	switch {
-	case errors.Is(err, source.ErrStatementDML):
+	case errors.Is(err, source.ErrStatementDML), errors.Is(err, source.ErrPartialRowImage):
 		return false
 	case errors.As(err, &myErr):
 		// The server ended the session: it is shutting down, or an operator
@@ -274,6 +328,7 @@ func (w *worker) stream(stop context.Context) error {
 		if step.End {
 			w.pending = step.Position
 			w.uncommitted = true
+			w.recordsAtEnd = w.producer.Records()
 			if !drainDeadline.IsZero() {
 				return w.shutdown(false)
 			}
@@ -387,6 +442,7 @@ func (w *worker) commit(ctx context.Context) error {
 	}
 	w.committed = w.pending
 	w.uncommitted = false
+	w.recordsAtEnd = 0
 	w.lastCommit = time.Now()
 	w.log.Debug().Int("records", records).Str("position", w.committed.String()).Msg("committed")
 	return nil
@@ -471,6 +527,11 @@ func (w *worker) sendDelete(ctx context.Context, topic string, change *codec.Cha
 	key, err := w.encoder.Key(change.Table, change.Before)
 	if err != nil {
 		return err
+	}
+	if key == nil {
+		// A tombstone deletes the records of its key, so without a key it
+		// deletes nothing, and a compacted topic rejects it.
+		return nil
 	}
 	return w.producer.Produce(ctx, &kgo.Record{Topic: topic, Key: key})
 }

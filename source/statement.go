@@ -1,0 +1,46 @@
+package source
+
+import (
+	"github.com/pingcap/tidb/pkg/parser"
+	"github.com/pingcap/tidb/pkg/parser/ast"
+	// The parser needs a driver for literal values; this one only holds them.
+	_ "github.com/pingcap/tidb/pkg/parser/test_driver"
+)
+
+// tableName is a table as db and name.
+type tableName struct {
+	db, name string
+}
+
+// statementTables returns every table a SQL statement names, written to or
+// read, with unqualified names taken to be in defaultDB. It parses with
+// TiDB's MySQL parser and fails on SQL that parser does not accept.
+func statementTables(query, defaultDB string) ([]tableName, error) {
+	stmt, err := parser.New().ParseOneStmt(query, "", "")
+	if err != nil {
+		return nil, err
+	}
+	collector := &tableCollector{defaultDB: defaultDB}
+	stmt.Accept(collector)
+	return collector.tables, nil
+}
+
+type tableCollector struct {
+	defaultDB string
+	tables    []tableName
+}
+
+func (c *tableCollector) Enter(n ast.Node) (ast.Node, bool) {
+	if t, ok := n.(*ast.TableName); ok {
+		db := t.Schema.O
+		if db == "" {
+			db = c.defaultDB
+		}
+		c.tables = append(c.tables, tableName{db: db, name: t.Name.O})
+	}
+	return n, false
+}
+
+func (c *tableCollector) Leave(n ast.Node) (ast.Node, bool) {
+	return n, true
+}
