@@ -197,3 +197,60 @@ func TestOversizeRecord(t *testing.T) {
 		t.Errorf("position file: %v", err)
 	}
 }
+
+// TestTruncateSpellings truncates a captured table under several spellings
+// and default databases, and a table of the same name in a database that
+// is not captured.
+func TestTruncateSpellings(t *testing.T) {
+	f := newFixture(t)
+	other := f.db + "_other"
+	execSQL(t, f.conn,
+		"CREATE DATABASE "+other,
+		"CREATE TABLE "+other+".tr (id INT PRIMARY KEY, v INT)",
+		"CREATE TABLE "+f.db+".tr (id INT PRIMARY KEY, v INT)",
+	)
+	t.Cleanup(func() { execSQL(t, rootConn(t), "DROP DATABASE IF EXISTS "+other) })
+	p := f.startReady()
+
+	execSQL(t, f.conn,
+		"USE "+f.db,
+		"INSERT INTO tr VALUES (1, 1), (2, 2)",
+		"TRUNCATE TABLE tr",
+		"INSERT INTO tr VALUES (1, 10)",
+		"USE "+other,
+		"/* maintenance */ truncate`tr`",
+		"TRUNCATE "+f.db+".tr",
+		"INSERT INTO "+f.db+".tr VALUES (3, 30)",
+		"USE "+f.db,
+		"DELETE FROM tr",
+	)
+	want := []struct{ op, key string }{
+		{"c", `{"id":1}`}, {"c", `{"id":2}`}, {"t", ""}, {"c", `{"id":1}`},
+		{"t", ""}, {"c", `{"id":3}`}, {"d", `{"id":3}`}, {"", `{"id":3}`},
+	}
+	var got []record
+	f.eventually(30*time.Second, "the final delete is committed", func() bool {
+		got = consumeAll(t, f.topic("tr"))
+		return len(got) >= len(want)
+	})
+	if len(got) != len(want) {
+		t.Fatalf("got %d records, want %d", len(got), len(want))
+	}
+	for i, w := range want {
+		op := ""
+		if got[i].Value != nil {
+			op = decodeEnvelope(t, got[i].Value).Op
+		}
+		if op != w.op || got[i].Key != w.key {
+			t.Errorf("record %d: op %q key %q, want op %q key %q", i, op, got[i].Key, w.op, w.key)
+		}
+	}
+
+	select {
+	case <-p.done:
+		t.Fatalf("sluice exited with status %d:\n%s", p.exit, p.output())
+	default:
+	}
+	p.signal(syscall.SIGTERM)
+	p.wait(t, 30*time.Second)
+}

@@ -179,7 +179,10 @@ var (
 	beginStatement    = regexp.MustCompile(`(?i)^\s*BEGIN\b`)
 	commitStatement   = regexp.MustCompile(`(?i)^\s*COMMIT\b`)
 	dmlStatement      = regexp.MustCompile(`(?is)^\s*(/\*.*?\*/\s*)*(INSERT|UPDATE|DELETE|REPLACE|LOAD\s+DATA)\b`)
-	truncateStatement = regexp.MustCompile("(?is)^\\s*(?:/\\*.*?\\*/\\s*)*TRUNCATE\\s+(?:TABLE\\s+)?((?:`[^`]+`|[^\\s.`;]+)(?:\\s*\\.\\s*(?:`[^`]+`|[^\\s.`;]+))?)")
+	truncateStatement = regexp.MustCompile(`(?is)^\s*(/\*.*?\*/\s*)*TRUNCATE\b`)
+	// truncateTarget reads the table of a TRUNCATE that the SQL parser does
+	// not accept, such as MariaDB's TRUNCATE ... WAIT n.
+	truncateTarget = regexp.MustCompile("(?is)^\\s*(?:/\\*.*?\\*/\\s*)*TRUNCATE(?:\\s+TABLE)?\\s*((?:`[^`]+`|[^\\s.`;]+)(?:\\s*\\.\\s*(?:`[^`]+`|[^\\s.`;]+))?)")
 	// Statements that the binlog logs as query events but that change no
 	// schema: they never go to the schema-changes topic.
 	nonSchemaStatement = regexp.MustCompile(`(?is)^\s*(/\*.*?\*/\s*)*(SAVEPOINT|ROLLBACK|RELEASE|XA|FLUSH|GRANT|REVOKE|SET|ANALYZE|OPTIMIZE|REPAIR)\b`)
@@ -208,8 +211,12 @@ func (r *Reader) query(e *replication.QueryEvent, header *replication.EventHeade
 	// DDL and other statements outside a transaction end where they stand.
 	source := r.sourceOf(header)
 	step := r.end(header)
-	if m := truncateStatement.FindSubmatch(e.Query); m != nil {
-		db, table := splitTableName(string(m[1]), string(e.Schema))
+	if truncateStatement.Match(e.Query) {
+		db, table, err := truncatedTable(string(e.Query), string(e.Schema))
+		if err != nil {
+			return Step{}, fmt.Errorf("binlog %s:%d: cannot tell which table %q truncates: %w",
+				r.file, header.LogPos-header.EventSize, e.Query, err)
+		}
 		if r.cfg.Filter.CapturesTable(db, table) {
 			step.Truncated = &schema.Table{Database: db, Name: table}
 			step.DDL = &DDL{Database: db, Statement: string(e.Query), Source: source}
@@ -236,6 +243,23 @@ func (r *Reader) capturedStatement(e *replication.QueryEvent) string {
 		}
 	}
 	return ""
+}
+
+// truncatedTable returns the table a TRUNCATE statement empties, using
+// defaultDB for a name without a database.
+func truncatedTable(query, defaultDB string) (db, table string, err error) {
+	tables, err := statementTables(query, defaultDB)
+	if err == nil && len(tables) == 1 {
+		return tables[0].db, tables[0].name, nil
+	}
+	if m := truncateTarget.FindStringSubmatch(query); m != nil {
+		db, table = splitTableName(m[1], defaultDB)
+		return db, table, nil
+	}
+	if err == nil {
+		err = fmt.Errorf("the statement names %d tables", len(tables))
+	}
+	return "", "", err
 }
 
 // splitTableName splits a table name as written in SQL, db.table or table
