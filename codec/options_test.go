@@ -143,3 +143,42 @@ func TestPadFraction(t *testing.T) {
 		})
 	}
 }
+
+func TestMariadbTypeText(t *testing.T) {
+	binary16 := func(dataType string) schema.Column {
+		return schema.Column{Name: "x", Type: mysql.MYSQL_TYPE_STRING, Meta: 0xfe10, Charset: "binary", Collation: 63, DataType: dataType}
+	}
+	inet4 := schema.Column{Name: "x", Type: mysql.MYSQL_TYPE_STRING, Meta: 0xfe04, Charset: "binary", Collation: 63, DataType: "inet4"}
+	mustHex := func(s string) []byte {
+		raw, err := hex.DecodeString(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return raw
+	}
+	cases := []struct {
+		name   string
+		column schema.Column
+		value  []byte
+		want   string
+	}{
+		{"uuid", binary16("uuid"), mustHex("6ccd780cbaba102695645b8c656024db"), `"6ccd780c-baba-1026-9564-5b8c656024db"`},
+		{"uuid with trailing zeros", binary16("uuid"), mustHex("123e4567e89b42d3a4564266141740"), `"123e4567-e89b-42d3-a456-426614174000"`},
+		{"inet6", binary16("inet6"), mustHex("20010db8000000000000ff0000428329"), `"2001:db8::ff00:42:8329"`},
+		{"inet6 mapped ipv4", binary16("inet6"), mustHex("00000000000000000000ffff01020304"), `"::ffff:1.2.3.4"`},
+		{"inet6 unspecified", binary16("inet6"), nil, `"::"`},
+		{"inet4", inet4, mustHex("0a"), `"10.0.0.0"`},
+		{"plain binary16", binary16("binary"), mustHex("01"), `"AQAAAAAAAAAAAAAAAAAAAA=="`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := (&Options{}).appendValue(nil, &tc.column, tc.value)
+			if err != nil {
+				t.Fatalf("appendValue(% x) error: %v", tc.value, err)
+			}
+			if string(got) != tc.want {
+				t.Errorf("appendValue(% x) = %s; want %s", tc.value, got, tc.want)
+			}
+		})
+	}
+}

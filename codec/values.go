@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"math/big"
+	"net/netip"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -243,6 +244,9 @@ func (o *Options) appendCharacterValue(b []byte, column *schema.Column, v any) (
 	case "binary":
 		if column.Type == mysql.MYSQL_TYPE_STRING {
 			raw = padBinary(raw, fixedLength(column.Meta))
+			if text, ok := mariadbTypeText(column.DataType, raw); ok {
+				return appendString(b, text), nil
+			}
 		}
 		return o.appendBytes(b, raw), nil
 	case "utf8mb4", "utf8mb3", "utf8", "ascii":
@@ -254,6 +258,23 @@ func (o *Options) appendCharacterValue(b []byte, column *schema.Column, v any) (
 	// by collation. Until then a column in one of them stops the stream
 	// rather than emit garbled text.
 	return nil, fmt.Errorf("character set %q is not supported yet", column.Charset)
+}
+
+// mariadbTypeText returns the text MariaDB prints for its UUID, INET6 and
+// INET4 types, which the binlog writes as BINARY(16) and BINARY(4) in
+// network byte order.
+func mariadbTypeText(dataType string, raw []byte) (string, bool) {
+	switch {
+	case dataType == "uuid" && len(raw) == 16:
+		h := hex.EncodeToString(raw)
+		return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32], true
+	case dataType == "inet6" && len(raw) == 16:
+		// netip keeps IPv4-mapped addresses as ::ffff:1.2.3.4, as MariaDB does.
+		return netip.AddrFrom16([16]byte(raw)).String(), true
+	case dataType == "inet4" && len(raw) == 4:
+		return netip.AddrFrom4([4]byte(raw)).String(), true
+	}
+	return "", false
 }
 
 // fixedLength returns the declared byte length of a CHAR or BINARY column

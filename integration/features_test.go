@@ -254,3 +254,60 @@ func TestTruncateSpellings(t *testing.T) {
 	p.signal(syscall.SIGTERM)
 	p.wait(t, 30*time.Second)
 }
+
+func TestMariadbAddressAndUUIDTypes(t *testing.T) {
+	f := newFixture(t)
+	execSQL(t, f.conn, "USE "+f.db, "CREATE TABLE t (id INT PRIMARY KEY, u UUID, i6 INET6, i4 INET4, raw BINARY(16))")
+	p := f.startReady()
+	execSQL(t, f.conn, "USE "+f.db,
+		"INSERT INTO t VALUES (1, '123e4567-e89b-42d3-a456-426614174000', '::ffff:1.2.3.4', '10.0.0.0', UNHEX('01'))",
+		"INSERT INTO t VALUES (2, '6ccd780c-baba-1026-9564-5b8c656024db', '2001:db8::ff00:42:8329', '192.168.0.1', NULL)",
+	)
+	got := f.awaitCount("t", 2)
+	want := []map[string]any{
+		{"id": json.Number("1"), "u": "123e4567-e89b-42d3-a456-426614174000", "i6": "::ffff:1.2.3.4", "i4": "10.0.0.0", "raw": "AQAAAAAAAAAAAAAAAAAAAA=="},
+		{"id": json.Number("2"), "u": "6ccd780c-baba-1026-9564-5b8c656024db", "i6": "2001:db8::ff00:42:8329", "i4": "192.168.0.1", "raw": nil},
+	}
+	for i, w := range want {
+		after := decodeEnvelope(t, got[i].Value).After
+		for column, value := range w {
+			if after[column] != value {
+				t.Errorf("record %d: after.%s = %v, want %v", i, column, after[column], value)
+			}
+		}
+	}
+	stopCleanly(t, p)
+}
+
+func TestUniqueIndexKeysTableWithoutPrimaryKey(t *testing.T) {
+	f := newFixture(t)
+	execSQL(t, f.conn, "USE "+f.db,
+		"CREATE TABLE uk (a INT NOT NULL, b INT NOT NULL, v VARCHAR(10), UNIQUE KEY by_ab (a, b))",
+		"CREATE TABLE nullable_uk (a INT NULL, v VARCHAR(10), UNIQUE KEY by_a (a))",
+	)
+	p := f.startReady()
+	execSQL(t, f.conn, "USE "+f.db,
+		"INSERT INTO uk VALUES (1, 2, 'x')",
+		"UPDATE uk SET v = 'y' WHERE a = 1",
+		"DELETE FROM uk WHERE a = 1",
+		"INSERT INTO nullable_uk VALUES (1, 'x')",
+	)
+	got := f.awaitCount("uk", 4)
+	wantKeys := []string{`{"a":1,"b":2}`, `{"a":1,"b":2}`, `{"a":1,"b":2}`, `{"a":1,"b":2}`}
+	for i, key := range wantKeys {
+		if got[i].Key != key {
+			t.Errorf("uk record %d: key %q, want %q", i, got[i].Key, key)
+		}
+	}
+	if got[3].Value != nil {
+		t.Errorf("uk record 3: value %s, want the tombstone of the delete", got[3].Value)
+	}
+	nullable := f.awaitCount("nullable_uk", 1)
+	if nullable[0].Key != "" {
+		t.Errorf("nullable_uk: key %q, want none: a unique index over a nullable column does not identify a row", nullable[0].Key)
+	}
+	if !strings.Contains(p.output(), "table has no primary key and no unique index on NOT NULL columns") {
+		t.Errorf("no warning about nullable_uk's null keys:\n%s", p.output())
+	}
+	stopCleanly(t, p)
+}

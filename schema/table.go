@@ -31,6 +31,10 @@ type Column struct {
 	// EnumValues and SetValues are the member names of ENUM and SET columns.
 	EnumValues []string
 	SetValues  []string
+	// DataType is information_schema's DATA_TYPE where sluice looked it up,
+	// such as "uuid" for a MariaDB UUID column that the binlog writes as
+	// BINARY(16); "" otherwise.
+	DataType string
 	// Treatment says whether the column's values are written, left out or
 	// hashed, as the capture filter decides.
 	Treatment ColumnTreatment
@@ -50,9 +54,23 @@ type Table struct {
 	Database string
 	Name     string
 	Columns  []Column
-	// PrimaryKey holds the indexes into Columns of the primary-key columns,
-	// in key order. It is empty for a table without a primary key.
+	// PrimaryKey holds the indexes into Columns of the key columns, in key
+	// order: the primary key, or for a table without one the columns of a
+	// unique index whose columns are all NOT NULL. It is empty for a table
+	// with neither.
 	PrimaryKey []int
+	// KeyFromUniqueIndex is true when PrimaryKey comes from a unique index.
+	KeyFromUniqueIndex bool
+}
+
+// ColumnIndex returns the index of the named column, or -1.
+func (t *Table) ColumnIndex(name string) int {
+	for i := range t.Columns {
+		if t.Columns[i].Name == name {
+			return i
+		}
+	}
+	return -1
 }
 
 // String returns the qualified name of the table, `db.table`.

@@ -69,7 +69,10 @@ type Reader struct {
 	txnGTID string
 	inTxn   bool
 
-	tables map[uint64]*cachedTable
+	tables  map[uint64]*cachedTable
+	catalog *catalog
+	// keyless records the tables already warned about having no key.
+	keyless map[string]bool
 }
 
 type cachedTable struct {
@@ -85,7 +88,9 @@ func NewReader(cfg *Config, server *Server, from offsets.Position, log zerolog.L
 		server: server,
 		log:    log,
 		file:   from.File,
-		tables: map[uint64]*cachedTable{},
+		tables:  map[uint64]*cachedTable{},
+		catalog: newCatalog(cfg),
+		keyless: map[string]bool{},
 	}
 
 	var err error
@@ -122,6 +127,7 @@ func NewReader(cfg *Config, server *Server, from offsets.Position, log zerolog.L
 // Close stops reading and closes the replication connection.
 func (r *Reader) Close() {
 	r.syncer.Close()
+	r.catalog.close()
 }
 
 // InTransaction reports whether the last event read was inside a
@@ -222,6 +228,11 @@ func (r *Reader) query(e *replication.QueryEvent, header *replication.EventHeade
 			step.DDL = &DDL{Database: db, Statement: string(e.Query), Source: source}
 		}
 		return step, nil
+	}
+	if !nonSchemaStatement.Match(e.Query) {
+		// The statement may have changed keys or types of any table it
+		// names, in any database.
+		r.catalog.tables = map[string]*tableFacts{}
 	}
 	if !nonSchemaStatement.Match(e.Query) && r.cfg.Filter.CapturesDatabase(string(e.Schema)) {
 		step.DDL = &DDL{Database: string(e.Schema), Statement: string(e.Query), Source: source}
@@ -336,8 +347,35 @@ func (r *Reader) tableMap(e *replication.TableMapEvent) error {
 		}
 		c.Treatment = r.cfg.Filter.Column(table.Database, table.Name, c.Name)
 	}
+	if len(table.PrimaryKey) == 0 || r.needsDataTypes(table) {
+		facts, err := r.catalog.facts(table.Database, table.Name)
+		if err != nil {
+			return err
+		}
+		if !facts.apply(table) && !r.keyless[table.String()] {
+			r.keyless[table.String()] = true
+			r.log.Warn().Str("table", table.String()).
+				Msg("table has no primary key and no unique index on NOT NULL columns: its records get a null key")
+		}
+	}
 	r.tables[e.TableID] = &cachedTable{event: e, table: table}
 	return nil
+}
+
+// needsDataTypes reports whether a MariaDB table has a BINARY(4) or
+// BINARY(16) column, which may be an INET4, INET6 or UUID column that the
+// binlog does not tell apart from BINARY.
+func (r *Reader) needsDataTypes(table *schema.Table) bool {
+	if r.server.Flavor != mysql.MariaDBFlavor {
+		return false
+	}
+	for i := range table.Columns {
+		c := &table.Columns[i]
+		if c.Type == mysql.MYSQL_TYPE_STRING && c.IsBinary() {
+			return true
+		}
+	}
+	return false
 }
 
 func sameTableMap(a, b *replication.TableMapEvent) bool {
