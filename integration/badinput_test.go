@@ -70,19 +70,6 @@ func TestStatementFormatRejected(t *testing.T) {
 	})
 }
 
-func TestRowMetadataMinimalRejected(t *testing.T) {
-	f := newFixture(t)
-	saved := savedPosition(t, f)
-
-	execSQL(t, f.conn, "SET GLOBAL binlog_row_metadata = 'MINIMAL'")
-	t.Cleanup(func() { execSQL(t, rootConn(t), "SET GLOBAL binlog_row_metadata = 'FULL'") })
-
-	expectFailure(t, f, saved, 1, []string{
-		"binlog_row_metadata is MINIMAL but must be FULL",
-		"SET GLOBAL binlog_row_metadata = 'FULL'",
-	})
-}
-
 func TestMissingPrivilegeRejected(t *testing.T) {
 	f := newFixture(t)
 	saved := savedPosition(t, f)

@@ -85,8 +85,8 @@ func FromTableMap(e *replication.TableMapEvent) (*Table, error) {
 	t := &Table{Database: string(e.Schema), Name: string(e.Table)}
 	names := e.ColumnNameString()
 	if len(names) != int(e.ColumnCount) {
-		return nil, fmt.Errorf("table %s.%s: the TABLE_MAP event has %d column names for %d columns; "+
-			"set binlog_row_metadata=FULL on the server", e.Schema, e.Table, len(names), e.ColumnCount)
+		return nil, fmt.Errorf("%w: table %s.%s has %d column names for %d columns",
+			ErrNoColumnNames, e.Schema, e.Table, len(names), e.ColumnCount)
 	}
 
 	unsigned := e.UnsignedMap()

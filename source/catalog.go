@@ -3,6 +3,7 @@ package source
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/go-mysql-org/go-mysql/client"
 
@@ -15,7 +16,8 @@ import (
 //
 // NOTE: information_schema describes the table as it is now. An event read
 // long after an ALTER that changed these facts is described with the newer
-// ones; names, types and primary keys still come from the event itself.
+// ones. With binlog_row_metadata=FULL, names, types and primary keys still
+// come from the event itself.
 type catalog struct {
 	cfg  *Config
 	conn *client.Conn
@@ -43,8 +45,9 @@ func (c *catalog) close() {
 	}
 }
 
-// facts returns what information_schema says about db.table. A table that
-// no longer exists gets empty facts.
+// facts returns the unique key and data types of db.table as
+// information_schema describes them. A table that no longer exists gets
+// empty facts.
 func (c *catalog) facts(db, table string) (*tableFacts, error) {
 	name := db + "." + table
 	if f, ok := c.tables[name]; ok {
@@ -115,6 +118,79 @@ func (c *catalog) read(db, table string) (*tableFacts, error) {
 	}
 	flush()
 	return f, nil
+}
+
+// describe reads the columns and primary key of db.table, for events that
+// carry no column names.
+func (c *catalog) describe(db, table string) (*schema.Described, error) {
+	d, err := c.readDescription(db, table)
+	if err != nil {
+		c.close() // one retry on a fresh connection
+		if d, err = c.readDescription(db, table); err != nil {
+			return nil, fmt.Errorf("describe %s.%s from information_schema: %w", db, table, err)
+		}
+	}
+	if len(d.Columns) == 0 {
+		return nil, fmt.Errorf("table %s.%s is not in information_schema: it was dropped or renamed after the event "+
+			"sluice is reading, and with binlog_row_metadata=MINIMAL its columns are unknown; set binlog_row_metadata=FULL", db, table)
+	}
+	return d, nil
+}
+
+var binaryDataTypes = map[string]bool{
+	"binary": true, "varbinary": true, "tinyblob": true, "blob": true, "mediumblob": true, "longblob": true,
+	"uuid": true, "inet4": true, "inet6": true,
+}
+
+func (c *catalog) readDescription(db, table string) (*schema.Described, error) {
+	if c.conn == nil {
+		conn, err := connect(context.Background(), c.cfg)
+		if err != nil {
+			return nil, err
+		}
+		c.conn = conn
+	}
+	res, err := c.conn.Execute(
+		"SELECT COLUMN_NAME, LOWER(DATA_TYPE), COLUMN_TYPE, IFNULL(CHARACTER_SET_NAME, '') FROM information_schema.COLUMNS "+
+			"WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION", db, table)
+	if err != nil {
+		return nil, err
+	}
+	d := &schema.Described{}
+	for row := range res.Values {
+		var column schema.DescribedColumn
+		column.Name, _ = res.GetString(row, 0)
+		column.DataType, _ = res.GetString(row, 1)
+		columnType, _ := res.GetString(row, 2)
+		column.Charset, _ = res.GetString(row, 3)
+		column.Unsigned = strings.Contains(strings.ToLower(columnType), "unsigned")
+		if binaryDataTypes[column.DataType] {
+			column.Charset = "binary"
+		}
+		switch column.DataType {
+		case "enum":
+			if column.EnumValues, err = schema.ParseMembers(columnType); err != nil {
+				return nil, err
+			}
+		case "set":
+			if column.SetValues, err = schema.ParseMembers(columnType); err != nil {
+				return nil, err
+			}
+		}
+		d.Columns = append(d.Columns, column)
+	}
+
+	res, err = c.conn.Execute(
+		"SELECT COLUMN_NAME FROM information_schema.STATISTICS "+
+			"WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? AND INDEX_NAME = 'PRIMARY' ORDER BY SEQ_IN_INDEX", db, table)
+	if err != nil {
+		return nil, err
+	}
+	for row := range res.Values {
+		name, _ := res.GetString(row, 0)
+		d.PrimaryKey = append(d.PrimaryKey, name)
+	}
+	return d, nil
 }
 
 // apply completes a table built from a TABLE_MAP event with the facts.

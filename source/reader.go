@@ -77,6 +77,7 @@ type Reader struct {
 
 	tables  map[uint64]*cachedTable
 	catalog *catalog
+	history *history
 	// keyless records the tables already warned about having no key.
 	keyless map[string]bool
 }
@@ -100,6 +101,9 @@ func NewReader(cfg *Config, server *Server, from offsets.Position, log zerolog.L
 	}
 
 	var err error
+	if r.history, err = loadHistory(cfg.HistoryPath); err != nil {
+		return nil, err
+	}
 	if r.gtids, err = mysql.ParseGTIDSet(server.Flavor, from.GTIDSet); err != nil {
 		return nil, fmt.Errorf("saved position %s: invalid GTID set: %w", from, err)
 	}
@@ -183,7 +187,7 @@ func (r *Reader) Next(ctx context.Context) (Step, error) {
 		return r.query(e, header)
 
 	case *replication.TableMapEvent:
-		if err := r.tableMap(e); err != nil {
+		if err := r.tableMap(e, header); err != nil {
 			return Step{}, err
 		}
 
@@ -254,9 +258,15 @@ func (r *Reader) query(e *replication.QueryEvent, header *replication.EventHeade
 		return step, nil
 	}
 	if !nonSchemaStatement.Match(e.Query) {
-		// The statement may have changed keys or types of any table it
-		// names, in any database.
+		// The statement may have changed the columns, keys or types of any
+		// table it names, in any database.
 		r.catalog.tables = map[string]*tableFacts{}
+		r.tables = map[uint64]*cachedTable{}
+		if r.history.inUse() {
+			if err := r.history.append(historyEntry{File: step.Position.File, Pos: step.Position.Pos}); err != nil {
+				return Step{}, err
+			}
+		}
 	}
 	if !nonSchemaStatement.Match(e.Query) && r.cfg.Filter.CapturesDatabase(string(e.Schema)) {
 		step.DDL = &DDL{Database: string(e.Schema), Statement: string(e.Query), Source: source}
@@ -357,7 +367,7 @@ func (r *Reader) end(header *replication.EventHeader) Step {
 // tableMap caches the schema of a captured table. A table id names the same
 // table only until the next ALTER or server restart, so a cached entry is
 // reused only while the event matches it byte for byte.
-func (r *Reader) tableMap(e *replication.TableMapEvent) error {
+func (r *Reader) tableMap(e *replication.TableMapEvent, header *replication.EventHeader) error {
 	if !r.cfg.Filter.CapturesTable(string(e.Schema), string(e.Table)) {
 		return nil
 	}
@@ -365,6 +375,9 @@ func (r *Reader) tableMap(e *replication.TableMapEvent) error {
 		return nil
 	}
 	table, err := schema.FromTableMap(e)
+	if errors.Is(err, schema.ErrNoColumnNames) {
+		table, err = r.describedTable(e, header)
+	}
 	if err != nil {
 		return err
 	}
@@ -388,6 +401,31 @@ func (r *Reader) tableMap(e *replication.TableMapEvent) error {
 	}
 	r.tables[e.TableID] = &cachedTable{event: e, table: table}
 	return nil
+}
+
+// describedTable builds a table from a TABLE_MAP event without column
+// names (binlog_row_metadata=MINIMAL): from the schema history when it has
+// the table's description at this position, or else from information_schema,
+// recording that description in the history first.
+func (r *Reader) describedTable(e *replication.TableMapEvent, header *replication.EventHeader) (*schema.Table, error) {
+	db, name := string(e.Schema), string(e.Table)
+	at := positionAt(r.file, r.sourceOf(header).Pos)
+	if d := r.history.lookup(db, name, at); d != nil {
+		return schema.FromDescription(e, d)
+	}
+	d, err := r.catalog.describe(db, name)
+	if err != nil {
+		return nil, err
+	}
+	table, err := schema.FromDescription(e, d)
+	if err != nil {
+		return nil, fmt.Errorf("binlog %s:%d: %w; with binlog_row_metadata=MINIMAL sluice knows a table's columns "+
+			"only as they are now or as it recorded them while streaming: set binlog_row_metadata=FULL", r.file, at.Pos, err)
+	}
+	if err := r.history.append(historyEntry{File: at.File, Pos: at.Pos, Database: db, Table: name, Described: d}); err != nil {
+		return nil, err
+	}
+	return table, nil
 }
 
 // needsDataTypes reports whether a MariaDB table has a BINARY(4) or

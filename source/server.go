@@ -32,6 +32,10 @@ type Config struct {
 	Filter *schema.Filter
 	// ConnectTimeout bounds each connection attempt.
 	ConnectTimeout time.Duration
+	// HistoryPath is the file of the schema history, which sluice needs
+	// when the server writes binlog_row_metadata=MINIMAL; empty keeps it in
+	// memory only.
+	HistoryPath string
 }
 
 func (c *Config) addr() string {
@@ -47,6 +51,9 @@ type Server struct {
 	ServerID uint32
 	// Charsets maps collation ids to their character set names.
 	Charsets map[uint64]string
+	// RowMetadata is binlog_row_metadata: FULL, or MINIMAL, in which case
+	// column names and keys come from information_schema.
+	RowMetadata string
 }
 
 // Connector returns "mysql" or "mariadb", the name Debezium's connectors
@@ -103,13 +110,11 @@ func Inspect(ctx context.Context, cfg *Config) (*Server, error) {
 	problems = append(problems, checkVariable("binlog_format", string(values[3].AsString()), "ROW")...)
 	problems = append(problems, checkVariable("binlog_row_image", string(values[4].AsString()), "FULL")...)
 
-	// binlog_row_metadata exists from MySQL 8.0.1 and MariaDB 10.5.
-	res, err = conn.Execute("SELECT @@binlog_row_metadata")
-	if err != nil {
-		problems = append(problems, fmt.Sprintf("binlog_row_metadata is not available on %s (%v): "+
-			"sluice needs MySQL 8.0.1 or later, or MariaDB 10.5 or later", server.Version, err))
-	} else {
-		problems = append(problems, checkVariable("binlog_row_metadata", string(res.Values[0][0].AsString()), "FULL")...)
+	// binlog_row_metadata exists from MySQL 8.0.1 and MariaDB 10.5; older
+	// servers write what MINIMAL writes.
+	server.RowMetadata = "MINIMAL"
+	if res, err = conn.Execute("SELECT @@binlog_row_metadata"); err == nil {
+		server.RowMetadata = strings.ToUpper(string(res.Values[0][0].AsString()))
 	}
 
 	missing, err := missingPrivileges(conn)

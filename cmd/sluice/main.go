@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 	"text/tabwriter"
 	"time"
@@ -83,6 +84,7 @@ func run(args []string) int {
 			ReplicaID:      cfg.ServerID,
 			Filter:         filter,
 			ConnectTimeout: cfg.StartupTimeout,
+			HistoryPath:    filepath.Join(cfg.OffsetsDir, cfg.StreamID, "schema-history.jsonl"),
 		},
 		tracker:    &offsets.FileTracker{Dir: cfg.OffsetsDir},
 		options:    options,

@@ -200,7 +200,12 @@ func (w *worker) start(ctx context.Context) error {
 	}
 	w.server = server
 	w.log.Info().Str("version", server.Version).Str("flavor", server.Flavor).Uint32("server_id", server.ServerID).
-		Msg("source server checked")
+		Str("binlog_row_metadata", server.RowMetadata).Msg("source server checked")
+	if server.RowMetadata != "FULL" {
+		w.log.Warn().Str("binlog_row_metadata", server.RowMetadata).
+			Msg("the binlog carries no column names: sluice reads them from information_schema and keeps a schema history. " +
+				"A table changed while sluice is stopped can only be read from positions after the change; binlog_row_metadata=FULL avoids this")
+	}
 
 	w.producer, err = sink.New(ctx, sink.Config{
 		Brokers:            w.cfg.KafkaBrokers,
