@@ -41,7 +41,15 @@ func (j *JSON) Key(table *schema.Table, row []any) ([]byte, error) {
 		b = appendString(b, column.Name)
 		b = append(b, ':')
 		var err error
-		if b, err = j.Options.appendValue(b, column, row[index]); err != nil {
+		// A hashed column is hashed in the key too, so its clear value
+		// appears nowhere. An excluded column stays in the key, which
+		// needs it to identify the row.
+		if column.Treatment == schema.ColumnHashed {
+			b, err = j.Options.appendHashed(b, column, row[index])
+		} else {
+			b, err = j.Options.appendValue(b, column, row[index])
+		}
+		if err != nil {
 			return nil, fmt.Errorf("table %s: key column %s: %w", table, column.Name, err)
 		}
 	}

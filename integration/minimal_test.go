@@ -6,6 +6,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -37,16 +39,20 @@ func TestMinimalMetadataAlterAndReplay(t *testing.T) {
 	}
 
 	// Without column names in the binlog, sluice describes a table from
-	// information_schema when it reads the table's first event after a
-	// DDL statement, so each change must be read before the next ALTER.
-	steps := [][]string{
-		{"INSERT INTO sc VALUES (1, 'x', 4294967295, 'y')", "ALTER TABLE sc ADD COLUMN c INT DEFAULT 7 AFTER id"},
-		{"INSERT INTO sc VALUES (2, 8, 'y', 20, 'x')", "ALTER TABLE sc DROP COLUMN a"},
-		{"INSERT INTO sc VALUES (3, 9, 30, 'y')", "ALTER TABLE sc CHANGE b b_renamed BIGINT"},
-		{"INSERT INTO sc VALUES (4, 10, 40, 'x')", "UPDATE sc SET b_renamed = 41 WHERE id = 1"},
+	// information_schema when it reads a DDL statement, so each change must
+	// be read before the next ALTER.
+	steps := []string{
+		"INSERT INTO sc VALUES (1, 'x', 4294967295, 'y')",
+		"ALTER TABLE sc ADD COLUMN c INT DEFAULT 7 AFTER id",
+		"INSERT INTO sc VALUES (2, 8, 'y', 20, 'x')",
+		"ALTER TABLE sc DROP COLUMN a",
+		"INSERT INTO sc VALUES (3, 9, 30, 'y')",
+		"ALTER TABLE sc CHANGE b b_renamed BIGINT",
+		"INSERT INTO sc VALUES (4, 10, 40, 'x')",
+		"UPDATE sc SET b_renamed = 41 WHERE id = 1",
 	}
 	for _, step := range steps {
-		execSQL(t, f.conn, append([]string{"USE " + f.db}, step...)...)
+		execSQL(t, f.conn, "USE "+f.db, step)
 		f.awaitCaughtUp()
 	}
 	want := []struct{ before, after string }{
@@ -104,8 +110,8 @@ func checkRawRows(t *testing.T, run string, got []record, want []struct{ before,
 }
 
 // TestMinimalMetadataUnknownPast starts sluice from a position before a
-// table changed, with no schema history: the old events cannot be decoded,
-// and sluice must stop with an error instead of guessing.
+// table changed, without its schema history: the old events cannot be
+// decoded, and sluice must stop with an error instead of guessing.
 func TestMinimalMetadataUnknownPast(t *testing.T) {
 	f := newFixture(t)
 	useMinimalMetadata(t, f)
@@ -116,6 +122,9 @@ func TestMinimalMetadataUnknownPast(t *testing.T) {
 		"INSERT INTO sc VALUES (1, 'x')",
 		"ALTER TABLE sc DROP COLUMN a, ADD COLUMN n INT",
 	)
+	if err := os.Remove(filepath.Join(f.offsets, f.stream, "schema-history.jsonl")); err != nil {
+		t.Fatalf("remove the schema history: %v", err)
+	}
 	expectFailure(t, f, saved, 1, []string{
 		"the table changed after this event was written",
 		"binlog_row_metadata=FULL",

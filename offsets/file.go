@@ -43,7 +43,12 @@ func (t *FileTracker) Load(_ context.Context, stream string) (Position, error) {
 	}
 	p, err := ParsePosition(data)
 	if err != nil {
-		return Position{}, fmt.Errorf("position file %s: %w; move it away to start from the server's current position", path, err)
+		return Position{}, fmt.Errorf("position file %s: %w; move it away: sluice then resumes from the positions topic "+
+			"when it holds this stream, or else from the server's current position", path, err)
+	}
+	if p.Stream != "" && p.Stream != stream {
+		return Position{}, fmt.Errorf("position file %s belongs to stream %q, not %q: it was copied from another stream; "+
+			"move it away so that sluice resumes from the positions topic", path, p.Stream, stream)
 	}
 	return p, nil
 }
@@ -59,6 +64,7 @@ func (t *FileTracker) Save(_ context.Context, stream string, p Position) error {
 	if p.IsZero() || p.Pos == 0 {
 		return fmt.Errorf("%w: cannot save %s as the position of stream %q", ErrInvalidPosition, p, stream)
 	}
+	p.Stream = stream
 	data, err := p.Marshal()
 	if err != nil {
 		return err

@@ -266,6 +266,8 @@ func TestFileTrackerFileContent(t *testing.T) {
 	if err != nil {
 		t.Fatalf("read position file: %v", err)
 	}
+	// The file also names its stream.
+	p.Stream = "orders"
 	want, err := p.Marshal()
 	if err != nil {
 		t.Fatalf("Marshal error: %v", err)
@@ -309,5 +311,30 @@ func TestFileTrackerFailedSaveCleansUp(t *testing.T) {
 	}
 	if got, want := dirNames(t, filepath.Join(dir, "orders")), []string{"position.json"}; !slices.Equal(got, want) {
 		t.Errorf("files in the stream directory after a failed Save = %v; want %v", got, want)
+	}
+}
+
+func TestFileTrackerRejectsOtherStream(t *testing.T) {
+	dir := t.TempDir()
+	tracker := &FileTracker{Dir: dir}
+	if err := tracker.Save(context.Background(), "orders", samplePosition()); err != nil {
+		t.Fatalf("Save error: %v", err)
+	}
+	data, err := os.ReadFile(filepath.Join(dir, "orders", "position.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "billing"), 0o750); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "billing", "position.json"), data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err = tracker.Load(context.Background(), "billing")
+	if err == nil {
+		t.Fatal("Load of a position file copied from stream orders succeeded; want an error")
+	}
+	if !strings.Contains(err.Error(), `belongs to stream "orders"`) {
+		t.Errorf("error %q does not name the stream the file belongs to", err)
 	}
 }

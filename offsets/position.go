@@ -26,6 +26,9 @@ type Position struct {
 	GTIDSet string `json:"gtid_set,omitempty"`
 	// CapturedAt is when sluice read the transaction that ends here.
 	CapturedAt time.Time `json:"captured_at"`
+	// Stream is the stream whose position this is, written by the file
+	// tracker so that a file copied from another stream is noticed.
+	Stream string `json:"stream,omitempty"`
 }
 
 // IsZero reports whether p names no binlog position.

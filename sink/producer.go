@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -44,6 +45,9 @@ type Producer struct {
 	// topics maps each topic known to exist to the largest record it takes:
 	// the smaller of its max.message.bytes and Config.MaxRecordBytes.
 	topics map[string]int
+	// compacted holds the topics whose cleanup.policy includes compact,
+	// which reject records without a key.
+	compacted map[string]bool
 
 	inTxn   bool
 	records int
@@ -69,7 +73,7 @@ func New(ctx context.Context, cfg Config) (*Producer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("create Kafka client: %w", err)
 	}
-	p := &Producer{cfg: cfg, client: client, admin: kadm.NewClient(client), topics: map[string]int{}}
+	p := &Producer{cfg: cfg, client: client, admin: kadm.NewClient(client), topics: map[string]int{}, compacted: map[string]bool{}}
 
 	if _, err := p.admin.BrokerMetadata(ctx); err != nil {
 		client.Close()
@@ -118,16 +122,27 @@ func (p *Producer) EnsureTopic(ctx context.Context, topic string, configs map[st
 	}
 	for _, resource := range described {
 		for _, c := range resource.Configs {
-			if c.Key != "max.message.bytes" || c.Value == nil {
+			if c.Value == nil {
 				continue
 			}
-			if n, err := strconv.Atoi(*c.Value); err == nil && n < limit {
-				limit = n
+			switch c.Key {
+			case "max.message.bytes":
+				if n, err := strconv.Atoi(*c.Value); err == nil && n < limit {
+					limit = n
+				}
+			case "cleanup.policy":
+				p.compacted[topic] = strings.Contains(*c.Value, "compact")
 			}
 		}
 	}
 	p.topics[topic] = limit
 	return nil
+}
+
+// Compacted reports whether topic, looked up by EnsureTopic, is compacted
+// and so rejects records without a key.
+func (p *Producer) Compacted(topic string) bool {
+	return p.compacted[topic]
 }
 
 // recordOverhead is an upper estimate of the bytes a record adds to its key

@@ -95,6 +95,19 @@ func (h *history) lookup(db, table string, at offsets.Position) *schema.Describe
 	return newest.Described
 }
 
+// covers reports whether the history already has entries at or after at:
+// a stream read again from an older position must decode with what was
+// recorded the first time, not with descriptions of the table as it is
+// now.
+func (h *history) covers(at offsets.Position) bool {
+	for i := range h.entries {
+		if h.entries[i].position().Compare(at) >= 0 {
+			return true
+		}
+	}
+	return false
+}
+
 // append adds an entry and, with a file, writes and syncs it before it
 // returns.
 func (h *history) append(e historyEntry) error {

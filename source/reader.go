@@ -263,7 +263,7 @@ func (r *Reader) query(e *replication.QueryEvent, header *replication.EventHeade
 		r.catalog.tables = map[string]*tableFacts{}
 		r.tables = map[uint64]*cachedTable{}
 		if r.history.inUse() {
-			if err := r.history.append(historyEntry{File: step.Position.File, Pos: step.Position.Pos}); err != nil {
+			if err := r.recordDDL(string(e.Query), string(e.Schema), step.Position); err != nil {
 				return Step{}, err
 			}
 		}
@@ -400,6 +400,67 @@ func (r *Reader) tableMap(e *replication.TableMapEvent, header *replication.Even
 		}
 	}
 	r.tables[e.TableID] = &cachedTable{event: e, table: table}
+	return nil
+}
+
+// recordDDL marks in the schema history that tables may have changed at
+// position at, and describes the captured tables the statement names as
+// they are now. Read soon after the statement, that is the schema it made.
+// A later change of the same table shows up as a mismatch when its events
+// are decoded.
+func (r *Reader) recordDDL(statement, defaultDB string, at offsets.Position) error {
+	if r.history.covers(at) {
+		return nil
+	}
+	if err := r.history.append(historyEntry{File: at.File, Pos: at.Pos}); err != nil {
+		return err
+	}
+	tables, err := statementTables(statement, defaultDB)
+	if err != nil {
+		return nil // described lazily at each table's next event
+	}
+	for _, t := range tables {
+		if !r.cfg.Filter.CapturesTable(t.db, t.name) {
+			continue
+		}
+		d, err := r.catalog.describe(t.db, t.name)
+		if err != nil {
+			continue // dropped or renamed away: nothing to describe
+		}
+		if err := r.history.append(historyEntry{File: at.File, Pos: at.Pos, Database: t.db, Table: t.name, Described: d}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// DescribeCapturedTables records the current description of every captured
+// table in the schema history at position at. Call it only when reading
+// starts at the server's current position, where now and the position
+// agree; a server with binlog_row_metadata=FULL needs no history.
+func DescribeCapturedTables(ctx context.Context, cfg *Config, server *Server, at offsets.Position) error {
+	if server.RowMetadata == "FULL" {
+		return nil
+	}
+	h, err := loadHistory(cfg.HistoryPath)
+	if err != nil {
+		return err
+	}
+	tables, err := CapturedTables(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	c := newCatalog(cfg)
+	defer c.close()
+	for _, t := range tables {
+		d, err := c.describe(t[0], t[1])
+		if err != nil {
+			return err
+		}
+		if err := h.append(historyEntry{File: at.File, Pos: at.Pos, Database: t[0], Table: t[1], Described: d}); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 

@@ -205,6 +205,29 @@ func loadCharsets(conn *client.Conn) (map[uint64]string, error) {
 	return charsets, nil
 }
 
+// CapturedTables lists the base tables that exist now and that the filter
+// captures, as database and table names.
+func CapturedTables(ctx context.Context, cfg *Config) ([][2]string, error) {
+	conn, err := connect(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close()
+	res, err := conn.Execute("SELECT TABLE_SCHEMA, TABLE_NAME FROM information_schema.TABLES WHERE TABLE_TYPE = 'BASE TABLE'")
+	if err != nil {
+		return nil, fmt.Errorf("list tables: %w", err)
+	}
+	var tables [][2]string
+	for row := range res.Values {
+		db, _ := res.GetString(row, 0)
+		table, _ := res.GetString(row, 1)
+		if cfg.Filter.CapturesTable(db, table) {
+			tables = append(tables, [2]string{db, table})
+		}
+	}
+	return tables, nil
+}
+
 // CurrentPosition returns the server's binlog position now, with its GTID
 // set, as a place to start reading when no position was saved.
 func CurrentPosition(ctx context.Context, cfg *Config, server *Server) (offsets.Position, error) {

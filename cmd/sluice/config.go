@@ -39,6 +39,7 @@ type Config struct {
 	TopicPartitions        int32    `envconfig:"SLUICE_TOPIC_PARTITIONS" default:"1" desc:"partitions of topics sluice creates; -1 takes the broker default"`
 	TopicReplicationFactor int16    `envconfig:"SLUICE_TOPIC_REPLICATION_FACTOR" default:"-1" desc:"replication factor of topics sluice creates; -1 takes the broker default"`
 	Tombstones             bool     `envconfig:"SLUICE_TOMBSTONES" default:"true" desc:"follow each delete with a tombstone: a record with the same key and a null value (none for tables without a primary key, whose records have no key)"`
+	CreateTopicsAtStart    bool     `envconfig:"SLUICE_CREATE_TOPICS_AT_START" default:"true" desc:"create the topics of all captured tables at start, so consumers can subscribe before the first change; false creates each at its table's first change"`
 	SchemaChangesTopic     string   `envconfig:"SLUICE_SCHEMA_CHANGES_TOPIC" desc:"topic that gets a record for each DDL statement in a captured database; empty turns these records off"`
 
 	DecimalMode     string `envconfig:"SLUICE_DECIMAL_MODE" default:"string" desc:"DECIMAL as string (exact text), precise (Kafka Connect Decimal: unscaled bytes in base64) or double (may round)"`
@@ -70,6 +71,7 @@ func loadConfig() (*Config, error) {
 	if cfg.StreamID == "" {
 		cfg.StreamID = cfg.TopicPrefix
 	}
+	cfg.OversizeRecords = strings.ToLower(cfg.OversizeRecords)
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
@@ -182,6 +184,12 @@ func (c *Config) validate() error {
 	}
 	if len(c.HashColumns) > 0 && c.HashSalt == "" {
 		add("SLUICE_HASH_SALT is empty while SLUICE_HASH_COLUMNS is set: set a secret salt, or unhashed values could be found by hashing guesses")
+	}
+	if len(c.operations()) == 0 || (len(c.operations()) == 1 && c.operations()[""]) {
+		add("SLUICE_OPERATIONS is empty, so sluice would write nothing: use a comma-separated subset of c, u, d and t")
+	}
+	if strings.TrimSpace(c.OffsetsDir) == "" {
+		add("SLUICE_OFFSETS_DIR is empty: set the directory where positions are kept, such as ./offsets")
 	}
 	for op := range c.operations() {
 		switch op {

@@ -1,23 +1,15 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"net"
-	"regexp"
-	"syscall"
 	"time"
 
-	"github.com/go-mysql-org/go-mysql/mysql"
 	"github.com/rs/zerolog"
-	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/sluice-cdc/sluice/codec"
 	"github.com/sluice-cdc/sluice/offsets"
-	"github.com/sluice-cdc/sluice/schema"
 	"github.com/sluice-cdc/sluice/sink"
 	"github.com/sluice-cdc/sluice/source"
 )
@@ -37,7 +29,11 @@ type worker struct {
 	// operations are the codes of the operations to emit: c, u, d, t.
 	operations map[string]bool
 
-	topics map[string]string // topic names by db.table
+	topics map[tableID]string // topic names by table
+	// topicOwners maps each topic name, with '.' read as '_', to the table
+	// that writes it. Kafka refuses topics that differ only there, and two
+	// tables must never share a topic.
+	topicOwners map[string]tableID
 	// skipped counts the records left out for their size, by topic.
 	skipped map[string]int
 
@@ -60,6 +56,11 @@ type worker struct {
 // return is an error that should end the process with a non-zero status.
 func (w *worker) run(stop context.Context) error {
 	if err := w.start(stop); err != nil {
+		if stop.Err() != nil {
+			// Stopped while starting: whatever start saved is consistent.
+			w.log.Info().Err(err).Msg("stopped while starting")
+			return nil
+		}
 		return err
 	}
 	defer w.producer.Close()
@@ -74,7 +75,7 @@ func (w *worker) run(stop context.Context) error {
 			return nil
 		}
 		if !retryableSourceError(err) {
-			return errors.Join(err, w.commitBeforeFailure())
+			return errors.Join(w.explain(err), w.commitBeforeFailure())
 		}
 		// The broken source transaction may have sent part of its rows into
 		// the open Kafka transaction, so that transaction is dropped and the
@@ -101,190 +102,6 @@ func (w *worker) run(stop context.Context) error {
 		w.pending = w.committed
 		w.uncommitted = false
 	}
-}
-
-// commitBeforeFailure commits the whole source transactions read before a
-// fatal error, so that a stream stopping at a bad event still delivers
-// everything before it, and its position stops right before that event.
-// When the failing transaction had already put records into the open Kafka
-// transaction, those cannot be taken out: the Kafka transaction is aborted
-// and the whole transactions are read and produced again.
-func (w *worker) commitBeforeFailure() error {
-	ctx, cancel := context.WithTimeout(context.Background(), w.cfg.TransactionTimeout)
-	defer cancel()
-	if !w.uncommitted {
-		return w.producer.Abort(ctx)
-	}
-	if w.producer.Records() == w.recordsAtEnd {
-		return w.commit(ctx)
-	}
-
-	target := w.pending
-	if err := w.producer.Abort(ctx); err != nil {
-		return err
-	}
-	w.pending, w.uncommitted = w.committed, false
-	w.log.Info().Str("from", w.committed.String()).Str("to", target.String()).
-		Msg("committing the transactions read before the error")
-
-	reader, err := source.NewReader(&w.sourceCfg, w.server, w.committed, w.log)
-	if err != nil {
-		return err
-	}
-	defer reader.Close()
-	for {
-		step, err := reader.Next(ctx)
-		if err != nil {
-			return fmt.Errorf("read again up to %s: %w", target, err)
-		}
-		for i := range step.Changes {
-			if err := w.produce(&step.Changes[i]); err != nil {
-				return err
-			}
-		}
-		if err := w.produceStatement(&step); err != nil {
-			return err
-		}
-		if step.End {
-			w.pending, w.uncommitted = step.Position, true
-			if step.Position.Compare(target) >= 0 {
-				return w.commit(ctx)
-			}
-		}
-	}
-}
-
-// backoff returns the wait before retry attempt n: exponential from 250ms,
-// capped at 10s, with up to 20 % jitter.
-func backoff(n int) time.Duration {
-	d := 250 * time.Millisecond << min(n-1, 6)
-	d = min(d, 10*time.Second)
-	return d - time.Duration(time.Now().UnixNano()%int64(d/5+1))
-}
-
-// retryableSourceError decides whether a failure to read the binlog is a
-// lost connection worth reconnecting for. Everything else is fatal: bad
-// data, access denied, a purged binlog.
-func retryableSourceError(err error) bool {
-	var myErr *mysql.MyError
-	switch {
-	case errors.Is(err, source.ErrStatementDML), errors.Is(err, source.ErrPartialRowImage):
-		return false
-	case errors.As(err, &myErr):
-		// The server ended the session: it is shutting down, or an operator
-		// killed the connection (1927 is MariaDB's ER_CONNECTION_KILLED).
-		// Any other server error is a refusal that reconnecting would not
-		// change.
-		switch myErr.Code {
-		case mysql.ER_SERVER_SHUTDOWN, mysql.ER_QUERY_INTERRUPTED, 1927:
-			return true
-		}
-		return false
-	case errors.Is(err, mysql.ErrBadConn), errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF),
-		errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.EPIPE):
-		return true
-	}
-	var netErr net.Error
-	return errors.As(err, &netErr)
-}
-
-// start checks the source, connects to Kafka and settles the position to
-// resume from.
-func (w *worker) start(ctx context.Context) error {
-	ctx, cancel := context.WithTimeout(ctx, w.cfg.StartupTimeout)
-	defer cancel()
-
-	server, err := source.Inspect(ctx, &w.sourceCfg)
-	if err != nil {
-		return err
-	}
-	w.server = server
-	w.log.Info().Str("version", server.Version).Str("flavor", server.Flavor).Uint32("server_id", server.ServerID).
-		Str("binlog_row_metadata", server.RowMetadata).Msg("source server checked")
-	if server.RowMetadata != "FULL" {
-		w.log.Warn().Str("binlog_row_metadata", server.RowMetadata).
-			Msg("the binlog carries no column names: sluice reads them from information_schema and keeps a schema history. " +
-				"A table changed while sluice is stopped can only be read from positions after the change; binlog_row_metadata=FULL avoids this")
-	}
-
-	w.producer, err = sink.New(ctx, sink.Config{
-		Brokers:            w.cfg.KafkaBrokers,
-		TransactionalID:    "sluice-" + w.cfg.StreamID,
-		Partitions:         w.cfg.TopicPartitions,
-		ReplicationFactor:  w.cfg.TopicReplicationFactor,
-		TransactionTimeout: w.cfg.TransactionTimeout,
-		MaxRecordBytes:     w.cfg.MaxRecordBytes,
-	})
-	if err != nil {
-		return err
-	}
-	if err := w.settlePosition(ctx); err != nil {
-		w.producer.Close()
-		return err
-	}
-
-	w.encoder = &codec.JSON{Connector: server.Connector(), Name: w.cfg.TopicPrefix, Version: version, Options: w.options}
-	w.topics = map[string]string{}
-	w.skipped = map[string]int{}
-	if w.cfg.SchemaChangesTopic != "" {
-		if err := w.producer.EnsureTopic(ctx, w.cfg.SchemaChangesTopic, nil); err != nil {
-			w.producer.Close()
-			return err
-		}
-	}
-	w.pending = w.committed
-	w.lastCommit = time.Now()
-	return nil
-}
-
-// settlePosition picks the position to resume from: the newer of the one
-// in the file tracker and the one committed to the positions topic. The
-// topic is ahead when sluice stopped between a Kafka commit and the file
-// save. It is never behind, because the file is saved only after a commit.
-func (w *worker) settlePosition(ctx context.Context) error {
-	if err := w.producer.EnsureTopic(ctx, w.cfg.PositionsTopic, offsets.TopicConfigs); err != nil {
-		return err
-	}
-	saved, err := w.tracker.Load(ctx, w.cfg.StreamID)
-	if err != nil {
-		return err
-	}
-	inKafka, err := offsets.LatestInTopic(ctx, w.producer.Client(), w.cfg.KafkaBrokers, w.cfg.PositionsTopic, w.cfg.StreamID)
-	if err != nil {
-		return err
-	}
-
-	position := saved
-	switch {
-	case saved.IsZero() && inKafka.IsZero():
-		position, err = source.CurrentPosition(ctx, &w.sourceCfg, w.server)
-		if err != nil {
-			return err
-		}
-		w.log.Info().Str("position", position.String()).Msg("no saved position; starting at the server's current binlog position")
-	case saved.IsZero() || saved.Compare(inKafka) < 0:
-		w.log.Info().Str("file_position", saved.String()).Str("kafka_position", inKafka.String()).
-			Msg("Kafka holds a newer committed position than the position file; resuming from Kafka's")
-		position = inKafka
-	default:
-		w.log.Info().Str("position", position.String()).Msg("resuming from the saved position")
-	}
-
-	if position.ServerID != 0 && position.ServerID != w.server.ServerID {
-		return fmt.Errorf("the saved position %s was taken from the server with server_id %d, but %s:%d has server_id %d; "+
-			"a binlog position is only valid on the server that wrote it: point sluice at the original server, "+
-			"or use a new SLUICE_STREAM_ID to start from the current position",
-			position, position.ServerID, w.cfg.MySQLHost, w.cfg.MySQLPort, w.server.ServerID)
-	}
-	position.ServerID = w.server.ServerID
-
-	// Saving at once means a restart never falls back to "current position"
-	// and skips changes made while sluice was down.
-	if err := w.tracker.Save(ctx, w.cfg.StreamID, position); err != nil {
-		return err
-	}
-	w.committed = position
-	return nil
 }
 
 // stream reads from the committed position until stop is done or reading
@@ -451,134 +268,4 @@ func (w *worker) commit(ctx context.Context) error {
 	w.lastCommit = time.Now()
 	w.log.Debug().Int("records", records).Str("position", w.committed.String()).Msg("committed")
 	return nil
-}
-
-// produceStatement adds the records of a TRUNCATE or DDL statement: an
-// op "t" change with no rows on the table's topic, and a record on the
-// schema-changes topic when one is configured.
-func (w *worker) produceStatement(step *source.Step) error {
-	ctx := context.Background()
-	if step.Truncated != nil && w.operations["t"] {
-		topic, err := w.topic(ctx, step.Truncated)
-		if err != nil {
-			return err
-		}
-		change := &codec.Change{Table: step.Truncated, Op: codec.OpTruncate, Source: step.DDL.Source}
-		value, err := w.encoder.Value(change, time.Now().UnixMilli())
-		if err != nil {
-			return err
-		}
-		if err := w.producer.Produce(ctx, &kgo.Record{Topic: topic, Value: value}); err != nil {
-			return err
-		}
-	}
-	if step.DDL != nil && w.cfg.SchemaChangesTopic != "" {
-		key, value := w.encoder.SchemaChange(step.DDL.Database, step.DDL.Statement, &step.DDL.Source, time.Now().UnixMilli())
-		if err := w.producer.Produce(ctx, &kgo.Record{Topic: w.cfg.SchemaChangesTopic, Key: key, Value: value}); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// produce encodes a change into records and adds them to the open Kafka
-// transaction. An update that changes the primary key becomes a delete of
-// the old key, its tombstone, and a create with the new key.
-func (w *worker) produce(change *codec.Change) error {
-	if !w.operations[string(change.Op)] {
-		return nil
-	}
-	ctx := context.Background()
-	topic, err := w.topic(ctx, change.Table)
-	if err != nil {
-		return err
-	}
-
-	switch change.Op {
-	case codec.OpCreate:
-		return w.send(ctx, topic, change, change.After)
-	case codec.OpDelete:
-		return w.sendDelete(ctx, topic, change)
-	}
-
-	oldKey, err := w.encoder.Key(change.Table, change.Before)
-	if err != nil {
-		return err
-	}
-	newKey, err := w.encoder.Key(change.Table, change.After)
-	if err != nil {
-		return err
-	}
-	if bytes.Equal(oldKey, newKey) {
-		return w.send(ctx, topic, change, change.After)
-	}
-	deleted := *change
-	deleted.Op, deleted.After = codec.OpDelete, nil
-	if err := w.sendDelete(ctx, topic, &deleted); err != nil {
-		return err
-	}
-	created := *change
-	created.Op, created.Before = codec.OpCreate, nil
-	return w.send(ctx, topic, &created, created.After)
-}
-
-func (w *worker) sendDelete(ctx context.Context, topic string, change *codec.Change) error {
-	if err := w.send(ctx, topic, change, change.Before); err != nil {
-		return err
-	}
-	if !w.cfg.Tombstones {
-		return nil
-	}
-	key, err := w.encoder.Key(change.Table, change.Before)
-	if err != nil {
-		return err
-	}
-	if key == nil {
-		// A tombstone deletes the records of its key, so without a key it
-		// deletes nothing, and a compacted topic rejects it.
-		return nil
-	}
-	return w.producer.Produce(ctx, &kgo.Record{Topic: topic, Key: key})
-}
-
-// send produces one change keyed by the primary key of keyRow.
-func (w *worker) send(ctx context.Context, topic string, change *codec.Change, keyRow []any) error {
-	key, err := w.encoder.Key(change.Table, keyRow)
-	if err != nil {
-		return err
-	}
-	value, err := w.encoder.Value(change, time.Now().UnixMilli())
-	if err != nil {
-		return err
-	}
-	if err := w.producer.CheckSize(topic, key, value); err != nil {
-		if w.cfg.OversizeRecords != "skip" {
-			return fmt.Errorf("table %s, key %s, binlog %s:%d: %w; raise the topic's max.message.bytes and SLUICE_MAX_RECORD_BYTES, "+
-				"or set SLUICE_OVERSIZE_RECORDS=skip to leave such records out", change.Table, key, change.Source.File, change.Source.Pos, err)
-		}
-		w.skipped[topic]++
-		w.log.Warn().Err(err).Str("table", change.Table.String()).Bytes("key", key).Str("op", string(change.Op)).
-			Str("file", change.Source.File).Uint32("pos", change.Source.Pos).Int("skipped_in_topic", w.skipped[topic]).
-			Msg("record left out: larger than its topic takes")
-		return nil
-	}
-	return w.producer.Produce(ctx, &kgo.Record{Topic: topic, Key: key, Value: value})
-}
-
-var invalidTopicChars = regexp.MustCompile(`[^A-Za-z0-9._-]`)
-
-// topic returns the topic of a table, <prefix>.<db>.<table>, creating it on
-// first use. Characters Kafka does not allow in topic names become '_'.
-func (w *worker) topic(ctx context.Context, table *schema.Table) (string, error) {
-	qualified := table.String()
-	if topic, ok := w.topics[qualified]; ok {
-		return topic, nil
-	}
-	topic := w.cfg.TopicPrefix + "." + invalidTopicChars.ReplaceAllString(table.Database, "_") +
-		"." + invalidTopicChars.ReplaceAllString(table.Name, "_")
-	if err := w.producer.EnsureTopic(ctx, topic, nil); err != nil {
-		return "", err
-	}
-	w.topics[qualified] = topic
-	return topic, nil
 }

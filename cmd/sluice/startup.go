@@ -1,0 +1,177 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+
+	"github.com/sluice-cdc/sluice/codec"
+	"github.com/sluice-cdc/sluice/offsets"
+	"github.com/sluice-cdc/sluice/schema"
+	"github.com/sluice-cdc/sluice/sink"
+	"github.com/sluice-cdc/sluice/source"
+)
+
+// start checks the source, connects to Kafka and settles the position to
+// resume from.
+func (w *worker) start(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, w.cfg.StartupTimeout)
+	defer cancel()
+
+	var server *source.Server
+	err := w.retryStart(ctx, "MySQL", func() (err error) {
+		server, err = source.Inspect(ctx, &w.sourceCfg)
+		return err
+	}, retryableSourceError)
+	if err != nil {
+		return err
+	}
+	w.server = server
+	w.log.Info().Str("version", server.Version).Str("flavor", server.Flavor).Uint32("server_id", server.ServerID).
+		Str("binlog_row_metadata", server.RowMetadata).Msg("source server checked")
+	if server.RowMetadata != "FULL" {
+		w.log.Warn().Str("binlog_row_metadata", server.RowMetadata).
+			Msg("the binlog carries no column names: sluice reads them from information_schema and keeps a schema history. " +
+				"A table changed while sluice is stopped can only be read from positions after the change; binlog_row_metadata=FULL avoids this")
+	}
+
+	err = w.retryStart(ctx, "Kafka", func() (err error) {
+		w.producer, err = sink.New(ctx, sink.Config{
+			Brokers:            w.cfg.KafkaBrokers,
+			TransactionalID:    "sluice-" + w.cfg.StreamID,
+			Partitions:         w.cfg.TopicPartitions,
+			ReplicationFactor:  w.cfg.TopicReplicationFactor,
+			TransactionTimeout: w.cfg.TransactionTimeout,
+			MaxRecordBytes:     w.cfg.MaxRecordBytes,
+		})
+		return err
+	}, func(err error) bool { return !errors.Is(err, kerr.ProducerFenced) })
+	if err != nil {
+		return err
+	}
+	if err := w.settlePosition(ctx); err != nil {
+		w.producer.Close()
+		return err
+	}
+
+	w.encoder = &codec.JSON{Connector: server.Connector(), Name: w.cfg.TopicPrefix, Version: version, Options: w.options}
+	w.topics = map[tableID]string{}
+	w.topicOwners = map[string]tableID{}
+	w.skipped = map[string]int{}
+	if w.cfg.SchemaChangesTopic != "" {
+		if err := w.producer.EnsureTopic(ctx, w.cfg.SchemaChangesTopic, nil); err != nil {
+			w.producer.Close()
+			return err
+		}
+	}
+	if w.cfg.CreateTopicsAtStart {
+		if err := w.createTopics(ctx); err != nil {
+			w.producer.Close()
+			return err
+		}
+	}
+	w.pending = w.committed
+	w.lastCommit = time.Now()
+	return nil
+}
+
+// createTopics creates the topic of every captured table that exists now.
+func (w *worker) createTopics(ctx context.Context) error {
+	tables, err := source.CapturedTables(ctx, &w.sourceCfg)
+	if err != nil {
+		return err
+	}
+	for _, t := range tables {
+		if _, err := w.topic(ctx, &schema.Table{Database: t[0], Name: t[1]}); err != nil {
+			return err
+		}
+	}
+	w.log.Info().Int("topics", len(tables)).Msg("topics of the captured tables are ready")
+	return nil
+}
+
+// retryStart calls connect until it succeeds, fails with an error that
+// retryable rejects, or ctx (bounded by SLUICE_STARTUP_TIMEOUT) ends, so
+// that sluice may start before its servers are ready.
+func (w *worker) retryStart(ctx context.Context, server string, connect func() error, retryable func(error) bool) error {
+	for attempt := 1; ; attempt++ {
+		err := connect()
+		if err == nil || !retryable(err) {
+			return err
+		}
+		delay := backoff(attempt)
+		deadline, _ := ctx.Deadline()
+		if time.Until(deadline) < delay {
+			return fmt.Errorf("%w (still failing after %d attempts within SLUICE_STARTUP_TIMEOUT=%s)", err, attempt, w.cfg.StartupTimeout)
+		}
+		w.log.Warn().Err(err).Int("attempt", attempt).Dur("retry_in", delay).Msg(server + " is not reachable yet; retrying")
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(delay):
+		}
+	}
+}
+
+// settlePosition picks the position to resume from: the newer of the one
+// in the file tracker and the one committed to the positions topic. The
+// topic is ahead when sluice stopped between a Kafka commit and the file
+// save. It is never behind, because the file is saved only after a commit.
+func (w *worker) settlePosition(ctx context.Context) error {
+	if err := w.producer.EnsureTopic(ctx, w.cfg.PositionsTopic, offsets.TopicConfigs); err != nil {
+		return err
+	}
+	saved, err := w.tracker.Load(ctx, w.cfg.StreamID)
+	if err != nil {
+		return err
+	}
+	inKafka, err := offsets.LatestInTopic(ctx, w.producer.Client(), w.cfg.KafkaBrokers, w.cfg.PositionsTopic, w.cfg.StreamID)
+	if err != nil {
+		return err
+	}
+
+	position := saved
+	switch {
+	case saved.IsZero() && inKafka.IsZero():
+		position, err = source.CurrentPosition(ctx, &w.sourceCfg, w.server)
+		if err != nil {
+			return err
+		}
+		if err := source.DescribeCapturedTables(ctx, &w.sourceCfg, w.server, position); err != nil {
+			return err
+		}
+		w.log.Info().Str("position", position.String()).Msg("no saved position; starting at the server's current binlog position")
+	case saved.IsZero() || saved.Compare(inKafka) < 0:
+		w.log.Info().Str("file_position", saved.String()).Str("kafka_position", inKafka.String()).
+			Str("position", inKafka.String()).Msg("Kafka holds a newer committed position than the position file; resuming from Kafka's")
+		position = inKafka
+	case !inKafka.IsZero() && saved.Compare(inKafka) > 0:
+		// The file is saved only after Kafka commits, so it can be ahead
+		// only when the positions topic was deleted or the file restored
+		// from elsewhere.
+		w.log.Warn().Str("file_position", saved.String()).Str("kafka_position", inKafka.String()).
+			Msg("the position file is ahead of the positions topic; resuming from the file. " +
+				"If the file came from a backup or another stream, stop and move it away to resume from Kafka's position")
+	default:
+		w.log.Info().Str("position", position.String()).Msg("resuming from the saved position")
+	}
+
+	if position.ServerID != 0 && position.ServerID != w.server.ServerID {
+		return fmt.Errorf("the saved position %s was taken from the server with server_id %d, but %s:%d has server_id %d; "+
+			"a binlog position is only valid on the server that wrote it: point sluice at the original server, "+
+			"or use a new SLUICE_STREAM_ID to start from the current position",
+			position, position.ServerID, w.cfg.MySQLHost, w.cfg.MySQLPort, w.server.ServerID)
+	}
+	position.ServerID = w.server.ServerID
+
+	// Saving at once means a restart never falls back to "current position"
+	// and skips changes made while sluice was down.
+	if err := w.tracker.Save(ctx, w.cfg.StreamID, position); err != nil {
+		return err
+	}
+	w.committed = position
+	return nil
+}
