@@ -311,3 +311,41 @@ func TestUniqueIndexKeysTableWithoutPrimaryKey(t *testing.T) {
 	}
 	stopCleanly(t, p)
 }
+
+// TestSchemaChangesByChangedTable checks that a DDL statement's record
+// follows the table it changes, not the session's default database.
+func TestSchemaChangesByChangedTable(t *testing.T) {
+	f := newFixture(t)
+	other := f.db + "_other"
+	execSQL(t, f.conn, "CREATE DATABASE "+other, "CREATE TABLE "+f.db+".t (id INT PRIMARY KEY)")
+	t.Cleanup(func() { execSQL(t, rootConn(t), "DROP DATABASE IF EXISTS "+other) })
+	schemaTopic := f.prefix + ".schema-changes"
+	p := f.startReady("SLUICE_SCHEMA_CHANGES_TOPIC=" + schemaTopic)
+
+	captured := "ALTER TABLE " + f.db + ".t ADD COLUMN z INT"
+	execSQL(t, f.conn,
+		"USE "+other,
+		captured,
+		"USE "+f.db,
+		"CREATE TABLE "+other+".not_captured (id INT PRIMARY KEY)",
+	)
+	f.awaitCaughtUp()
+	got := consumeAll(t, schemaTopic)
+	if len(got) != 1 {
+		for _, r := range got {
+			t.Logf("schema change: %s", r.Value)
+		}
+		t.Fatalf("got %d schema changes, want 1", len(got))
+	}
+	var change struct {
+		DatabaseName string `json:"databaseName"`
+		DDL          string `json:"ddl"`
+	}
+	if err := json.Unmarshal(got[0].Value, &change); err != nil {
+		t.Fatal(err)
+	}
+	if change.DatabaseName != f.db || change.DDL != captured {
+		t.Errorf("schema change: databaseName %q ddl %q, want %q and %q", change.DatabaseName, change.DDL, f.db, captured)
+	}
+	stopCleanly(t, p)
+}

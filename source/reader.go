@@ -268,10 +268,30 @@ func (r *Reader) query(e *replication.QueryEvent, header *replication.EventHeade
 			}
 		}
 	}
-	if !nonSchemaStatement.Match(e.Query) && r.cfg.Filter.CapturesDatabase(string(e.Schema)) {
-		step.DDL = &DDL{Database: string(e.Schema), Statement: string(e.Query), Source: source}
+	if !nonSchemaStatement.Match(e.Query) {
+		if db, ok := r.capturedDDL(string(e.Query), string(e.Schema)); ok {
+			step.DDL = &DDL{Database: db, Statement: string(e.Query), Source: source}
+		}
 	}
 	return step, nil
+}
+
+// capturedDDL reports whether a DDL statement changes a captured database
+// or table, and which database it changes: the database of the first
+// captured table it names, which need not be the session's default
+// database. A statement the parser does not accept is judged by the
+// default database.
+func (r *Reader) capturedDDL(statement, defaultDB string) (string, bool) {
+	tables, err := statementTables(statement, defaultDB)
+	if err != nil || len(tables) == 0 {
+		return defaultDB, r.cfg.Filter.CapturesDatabase(defaultDB)
+	}
+	for _, t := range tables {
+		if t.name == "" && r.cfg.Filter.CapturesDatabase(t.db) || t.name != "" && r.cfg.Filter.CapturesTable(t.db, t.name) {
+			return t.db, true
+		}
+	}
+	return "", false
 }
 
 // capturedStatement returns why a data change logged as SQL text touches

@@ -7,7 +7,8 @@ import (
 	_ "github.com/pingcap/tidb/pkg/parser/test_driver"
 )
 
-// tableName is a table as db and name.
+// tableName is a table as db and name. A statement on a whole database,
+// such as CREATE DATABASE, names it with an empty name.
 type tableName struct {
 	db, name string
 }
@@ -31,12 +32,19 @@ type tableCollector struct {
 }
 
 func (c *tableCollector) Enter(n ast.Node) (ast.Node, bool) {
-	if t, ok := n.(*ast.TableName); ok {
-		db := t.Schema.O
+	switch node := n.(type) {
+	case *ast.TableName:
+		db := node.Schema.O
 		if db == "" {
 			db = c.defaultDB
 		}
-		c.tables = append(c.tables, tableName{db: db, name: t.Name.O})
+		c.tables = append(c.tables, tableName{db: db, name: node.Name.O})
+	case *ast.CreateDatabaseStmt:
+		c.tables = append(c.tables, tableName{db: node.Name.O})
+	case *ast.DropDatabaseStmt:
+		c.tables = append(c.tables, tableName{db: node.Name.O})
+	case *ast.AlterDatabaseStmt:
+		c.tables = append(c.tables, tableName{db: node.Name.O})
 	}
 	return n, false
 }

@@ -54,3 +54,25 @@ func TestStatementTables(t *testing.T) {
 		}
 	}
 }
+
+func TestStatementTablesDatabases(t *testing.T) {
+	cases := []struct {
+		query string
+		want  tableName
+	}{
+		{"CREATE DATABASE shop", tableName{"shop", ""}},
+		{"DROP DATABASE IF EXISTS shop", tableName{"shop", ""}},
+		{"ALTER TABLE alt.t ADD COLUMN c INT", tableName{"alt", "t"}},
+		{"CREATE TABLE shop.tmp (id INT)", tableName{"shop", "tmp"}},
+	}
+	for _, tc := range cases {
+		got, err := statementTables(tc.query, "other")
+		if err != nil {
+			t.Errorf("statementTables(%q) error: %v", tc.query, err)
+			continue
+		}
+		if len(got) != 1 || got[0] != tc.want {
+			t.Errorf("statementTables(%q) = %v, want [%v]", tc.query, got, tc.want)
+		}
+	}
+}
