@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/rs/zerolog"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -33,6 +34,8 @@ type Config struct {
 	TransactionTimeout time.Duration
 	// MaxRecordBytes is the largest record batch the producer sends.
 	MaxRecordBytes int32
+	// Log gets the Kafka client's warnings and errors.
+	Log zerolog.Logger
 }
 
 // Producer produces records inside Kafka transactions. Its methods must be
@@ -69,6 +72,7 @@ func New(ctx context.Context, cfg Config) (*Producer, error) {
 		kgo.ProducerLinger(0),
 		kgo.MaxBufferedRecords(20000),
 		kgo.RecordDeliveryTimeout(cfg.TransactionTimeout),
+		kgo.WithLogger(kafkaLogger{log: cfg.Log}),
 	)
 	if err != nil {
 		return nil, fmt.Errorf("create Kafka client: %w", err)

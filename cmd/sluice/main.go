@@ -74,8 +74,9 @@ func run(args []string) int {
 	defer cancel()
 
 	w := &worker{
-		cfg: cfg,
-		log: log.With().Str("component", "worker").Str("stream", cfg.StreamID).Logger(),
+		cfg:     cfg,
+		log:     log.With().Str("component", "worker").Str("stream", cfg.StreamID).Logger(),
+		rootLog: log,
 		sourceCfg: source.Config{
 			Host:           cfg.MySQLHost,
 			Port:           cfg.MySQLPort,

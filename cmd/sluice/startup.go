@@ -46,6 +46,7 @@ func (w *worker) start(ctx context.Context) error {
 			ReplicationFactor:  w.cfg.TopicReplicationFactor,
 			TransactionTimeout: w.cfg.TransactionTimeout,
 			MaxRecordBytes:     w.cfg.MaxRecordBytes,
+			Log:                w.rootLog.With().Str("component", "kafka").Str("stream", w.cfg.StreamID).Logger(),
 		})
 		return err
 	}, func(err error) bool { return !errors.Is(err, kerr.ProducerFenced) })

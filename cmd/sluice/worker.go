@@ -19,6 +19,9 @@ import (
 type worker struct {
 	cfg *Config
 	log zerolog.Logger
+	// rootLog is the logger without the worker's component field, for the
+	// loggers of other components.
+	rootLog zerolog.Logger
 
 	sourceCfg source.Config
 	server    *source.Server
