@@ -208,6 +208,9 @@ func memberName(column *schema.Column, name string) string {
 	if column.Charset == "latin1" {
 		return decodeLatin1([]byte(name))
 	}
+	if text, known, err := decodeCharset(column.Charset, []byte(name)); known && err == nil {
+		return text
+	}
 	return name
 }
 
@@ -254,10 +257,16 @@ func (o *Options) appendCharacterValue(b []byte, column *schema.Column, v any) (
 	case "latin1":
 		return appendString(b, decodeLatin1(raw)), nil
 	}
-	// TODO: transcode the remaining character sets (cp1250, sjis, gbk, ...)
-	// by collation. Until then a column in one of them stops the stream
-	// rather than emit garbled text.
-	return nil, fmt.Errorf("character set %q is not supported yet", column.Charset)
+	text, known, err := decodeCharset(column.Charset, raw)
+	if err != nil {
+		return nil, fmt.Errorf("decode %q text: %w", column.Charset, err)
+	}
+	if !known {
+		// A column in a character set sluice cannot decode stops the
+		// stream rather than emit garbled text.
+		return nil, fmt.Errorf("character set %q is not supported", column.Charset)
+	}
+	return appendString(b, text), nil
 }
 
 // mariadbTypeText returns the text MariaDB prints for its UUID, INET6 and

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"os"
 	"strings"
 	"syscall"
@@ -346,6 +347,52 @@ func TestSchemaChangesByChangedTable(t *testing.T) {
 	}
 	if change.DatabaseName != f.db || change.DDL != captured {
 		t.Errorf("schema change: databaseName %q ddl %q, want %q and %q", change.DatabaseName, change.DDL, f.db, captured)
+	}
+	stopCleanly(t, p)
+}
+
+// TestLegacyCharsets writes the same text into columns of many character
+// sets; the server converts it on insert, and sluice must turn each
+// column's stored bytes back into exactly that text.
+func TestLegacyCharsets(t *testing.T) {
+	f := newFixture(t)
+	columns := []struct{ name, charset, text string }{
+		{"c_cp1251", "cp1251", "Привет"},
+		{"c_koi8r", "koi8r", "Привет"},
+		{"c_latin2", "latin2", "łódką"},
+		{"c_greek", "greek", "Καλημέρα"},
+		{"c_sjis", "sjis", "日本語"},
+		{"c_ujis", "ujis", "日本語"},
+		{"c_gbk", "gbk", "中文"},
+		{"c_gb2312", "gb2312", "中文"},
+		{"c_big5", "big5", "中文"},
+		{"c_euckr", "euckr", "한국어"},
+		{"c_ucs2", "ucs2", "é€"},
+		{"c_utf16", "utf16", "😀"},
+		{"c_utf32", "utf32", "😀"},
+	}
+	definition := "id INT PRIMARY KEY"
+	names, values := "id", "1"
+	for _, c := range columns {
+		definition += fmt.Sprintf(", %s VARCHAR(20) CHARACTER SET %s", c.name, c.charset)
+		names += ", " + c.name
+		values += ", '" + c.text + "'"
+	}
+	execSQL(t, f.conn, "USE "+f.db, "CREATE TABLE cs ("+definition+")",
+		"CREATE TABLE cs_enum (id INT PRIMARY KEY, e ENUM('Привет','Мир') CHARACTER SET cp1251)")
+	p := f.startReady()
+	execSQL(t, f.conn, "USE "+f.db,
+		"INSERT INTO cs ("+names+") VALUES ("+values+")",
+		"INSERT INTO cs_enum VALUES (1, 'Мир')")
+
+	after := decodeEnvelope(t, f.awaitCount("cs", 1)[0].Value).After
+	for _, c := range columns {
+		if after[c.name] != c.text {
+			t.Errorf("%s (%s): %q, want %q", c.name, c.charset, after[c.name], c.text)
+		}
+	}
+	if e := decodeEnvelope(t, f.awaitCount("cs_enum", 1)[0].Value).After["e"]; e != "Мир" {
+		t.Errorf("cp1251 ENUM member: %q, want %q", e, "Мир")
 	}
 	stopCleanly(t, p)
 }
