@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"net"
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -357,5 +358,53 @@ func TestOversizeRowWaitsForLimit(t *testing.T) {
 		checkRow(t, "id 2 after", e.After, map[string]any{"id": json.Number("2"), "payload": "small"})
 	}
 
+	stopCleanly(t, p)
+}
+
+// TestSplitTransactionKilled makes one source transaction outlast half of
+// a short Kafka transaction timeout, so sluice commits it in parts, kills
+// sluice after the first part, and checks that every row still arrives
+// once.
+func TestSplitTransactionKilled(t *testing.T) {
+	f := newFixture(t)
+	execSQL(t, f.conn, "USE "+f.db, "CREATE TABLE st (id INT PRIMARY KEY, v INT)")
+	const rows = 400000
+	env := []string{"SLUICE_TRANSACTION_TIMEOUT=2s"}
+	p := f.startReady(env...)
+
+	execSQL(t, f.conn, fmt.Sprintf("INSERT INTO %s.st SELECT seq, seq FROM seq_1_to_%d", f.db, rows))
+	f.eventually(120*time.Second, "sluice splits the transaction", func() bool {
+		return strings.Contains(p.output(), "source transaction too large for one Kafka transaction")
+	})
+	p.signal(syscall.SIGKILL)
+	p.wait(t, 30*time.Second)
+	// The first part is committed and visible before the transaction ends.
+	committed := len(consumeAll(t, f.topic("st")))
+	t.Logf("after the kill %d of %d rows are committed", committed, rows)
+	if committed == 0 || committed >= rows {
+		t.Errorf("after the kill %d of %d rows are committed, want a part of them", committed, rows)
+	}
+
+	p = f.startReady(env...)
+	var got []record
+	f.eventually(180*time.Second, "every row is committed", func() bool {
+		got = consumeAll(t, f.topic("st"))
+		return len(got) >= rows
+	})
+	if len(got) != rows {
+		t.Errorf("got %d records, want %d", len(got), rows)
+	}
+	seen := make(map[string]bool, len(got))
+	for _, r := range got {
+		if seen[r.Key] {
+			t.Fatalf("key %s arrived twice", r.Key)
+		}
+		seen[r.Key] = true
+	}
+	for id := 1; id <= rows; id++ {
+		if key := fmt.Sprintf(`{"id":%d}`, id); !seen[key] {
+			t.Fatalf("key %s is missing", key)
+		}
+	}
 	stopCleanly(t, p)
 }

@@ -26,6 +26,11 @@ type Position struct {
 	GTIDSet string `json:"gtid_set,omitempty"`
 	// CapturedAt is when sluice read the transaction that ends here.
 	CapturedAt time.Time `json:"captured_at"`
+	// SkipRowsEvents is non-zero for a position inside a transaction that
+	// was too large for one Kafka transaction: File and Pos name the
+	// transaction's start, and the transaction's first SkipRowsEvents rows
+	// events are already committed.
+	SkipRowsEvents int `json:"skip_rows_events,omitempty"`
 	// Stream is the stream whose position this is, written by the file
 	// tracker so that a file copied from another stream is noticed.
 	Stream string `json:"stream,omitempty"`
@@ -42,6 +47,9 @@ func (p Position) String() string {
 		return "(none)"
 	}
 	s := p.File + ":" + strconv.FormatUint(uint64(p.Pos), 10)
+	if p.SkipRowsEvents > 0 {
+		s += "+" + strconv.Itoa(p.SkipRowsEvents) + " rows events"
+	}
 	if p.GTIDSet != "" {
 		s += " gtid=" + p.GTIDSet
 	}
@@ -59,6 +67,10 @@ func (p Position) Compare(q Position) int {
 	case p.Pos < q.Pos:
 		return -1
 	case p.Pos > q.Pos:
+		return 1
+	case p.SkipRowsEvents < q.SkipRowsEvents:
+		return -1
+	case p.SkipRowsEvents > q.SkipRowsEvents:
 		return 1
 	}
 	return 0

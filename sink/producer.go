@@ -54,6 +54,8 @@ type Producer struct {
 
 	inTxn   bool
 	records int
+	// began is when the open transaction began.
+	began time.Time
 
 	mu         sync.Mutex
 	produceErr error // first failed produce of the open transaction
@@ -183,6 +185,7 @@ func (p *Producer) Produce(ctx context.Context, r *kgo.Record) error {
 		}
 		p.inTxn = true
 		p.records = 0
+		p.began = time.Now()
 	}
 	p.records++
 	p.client.Produce(ctx, r, p.promise)
@@ -207,6 +210,15 @@ func (p *Producer) Records() int {
 		return 0
 	}
 	return p.records
+}
+
+// TransactionAge returns how long the open transaction has been open, or
+// 0 when none is.
+func (p *Producer) TransactionAge() time.Duration {
+	if !p.inTxn {
+		return 0
+	}
+	return time.Since(p.began)
 }
 
 // InTransaction reports whether a transaction is open.

@@ -75,6 +75,14 @@ type Reader struct {
 	// inPayload is true while the event being handled came from payload.
 	inPayload bool
 
+	// txnStart is where the current transaction began: the end of the one
+	// before. rowsEvents counts the current transaction's rows events, and
+	// skipRowsEvents how many of them to drop because they are committed
+	// already (a resumed split transaction).
+	txnStart       offsets.Position
+	rowsEvents     int
+	skipRowsEvents int
+
 	tables  map[uint64]*cachedTable
 	catalog *catalog
 	history *history
@@ -94,7 +102,9 @@ func NewReader(cfg *Config, server *Server, from offsets.Position, log zerolog.L
 		cfg:    cfg,
 		server: server,
 		log:    log,
-		file:   from.File,
+		file:           from.File,
+		txnStart:       from,
+		skipRowsEvents: from.SkipRowsEvents,
 		tables:  map[uint64]*cachedTable{},
 		catalog: newCatalog(cfg),
 		keyless: map[string]bool{},
@@ -192,6 +202,10 @@ func (r *Reader) Next(ctx context.Context) (Step, error) {
 		}
 
 	case *replication.RowsEvent:
+		r.rowsEvents++
+		if r.rowsEvents <= r.skipRowsEvents {
+			return Step{}, nil // committed before a split
+		}
 		changes, err := r.rows(e, header)
 		return Step{Changes: changes}, err
 
@@ -374,14 +388,27 @@ func (r *Reader) end(header *replication.EventHeader) Step {
 	}
 	r.inTxn = false
 	r.txnGTID = ""
-	return Step{End: true, Position: offsets.Position{
+	end := offsets.Position{
 		ServerID:   r.server.ServerID,
 		Flavor:     r.server.Flavor,
 		File:       r.file,
 		Pos:        header.LogPos,
 		GTIDSet:    r.gtids.String(),
 		CapturedAt: time.Now().UTC(),
-	}}
+	}
+	r.txnStart = end
+	r.rowsEvents, r.skipRowsEvents = 0, 0
+	return Step{End: true, Position: end}
+}
+
+// SplitPosition returns the position inside the current transaction after
+// its last rows event read: where a Kafka transaction that ends there can
+// be resumed from.
+func (r *Reader) SplitPosition() offsets.Position {
+	p := r.txnStart
+	p.SkipRowsEvents = r.rowsEvents
+	p.CapturedAt = time.Now().UTC()
+	return p
 }
 
 // tableMap caches the schema of a captured table. A table id names the same

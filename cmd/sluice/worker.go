@@ -147,6 +147,11 @@ func (w *worker) stream(stop context.Context) error {
 				return err
 			}
 		}
+		if len(step.Changes) > 0 && reader.InTransaction() && w.producer.TransactionAge() > w.cfg.TransactionTimeout/2 {
+			if err := w.split(reader); err != nil {
+				return err
+			}
+		}
 		if err := w.produceStatement(&step); err != nil {
 			return err
 		}
@@ -162,6 +167,21 @@ func (w *worker) stream(stop context.Context) error {
 			}
 		}
 	}
+}
+
+// split commits the open Kafka transaction inside a source transaction
+// that has taken half of SLUICE_TRANSACTION_TIMEOUT, before the broker
+// would abort it. The split falls between two rows events, and the saved
+// position records how many of the transaction's rows events are
+// committed, so a restart skips them. read_committed consumers then see
+// that source transaction in parts.
+func (w *worker) split(reader *source.Reader) error {
+	w.pending, w.uncommitted = reader.SplitPosition(), true
+	w.log.Warn().Str("position", w.pending.String()).Dur("transaction_age", w.producer.TransactionAge()).
+		Msg("source transaction too large for one Kafka transaction: committing the part read so far")
+	ctx, cancel := context.WithTimeout(context.Background(), w.cfg.TransactionTimeout)
+	defer cancel()
+	return w.commit(ctx)
 }
 
 // readContext bounds one read: by the stop signal, by the drain deadline
