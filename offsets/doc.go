@@ -40,8 +40,9 @@
 //     server's current binlog position and save it at once, so that a stop
 //     before the first commit cannot skip changes made meanwhile.
 //
-// Every Kafka transaction ends at a source transaction boundary and carries
-// its own end position. So the position resumed from is exactly the end of
+// Every Kafka transaction ends at a source transaction boundary, or at a
+// rows event boundary of a split transaction (below), and carries its own
+// end position. So the position resumed from is exactly the end of
 // the last committed data. No change is lost, because nothing after that
 // position was committed. No change is duplicated, because nothing before
 // it is read again.
