@@ -150,6 +150,9 @@ func (c *Config) validate() error {
 	if !topicName.MatchString(c.PositionsTopic) {
 		add("SLUICE_POSITIONS_TOPIC %q is invalid: use letters, digits, '.', '_' and '-'", c.PositionsTopic)
 	}
+	if c.SchemaChangesTopic != "" && !topicName.MatchString(c.SchemaChangesTopic) {
+		add("SLUICE_SCHEMA_CHANGES_TOPIC %q is invalid: use letters, digits, '.', '_' and '-'", c.SchemaChangesTopic)
+	}
 	if c.TopicPartitions == 0 || c.TopicPartitions < -1 {
 		add("SLUICE_TOPIC_PARTITIONS is %d: use a positive number, or -1 for the broker default", c.TopicPartitions)
 	}
