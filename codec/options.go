@@ -5,7 +5,7 @@ import (
 	"strings"
 )
 
-// DecimalMode is how DECIMAL values are written.
+// DecimalMode is the representation of DECIMAL values.
 type DecimalMode int
 
 const (
@@ -18,7 +18,7 @@ const (
 	DecimalDouble
 )
 
-// TimeMode is how temporal values are written.
+// TimeMode is the representation of temporal values.
 type TimeMode int
 
 const (
@@ -33,7 +33,8 @@ const (
 	TimeConnect
 )
 
-// BinaryMode is how BINARY, VARBINARY, BLOB and GEOMETRY values are written.
+// BinaryMode is the representation of BINARY, VARBINARY, BLOB and GEOMETRY
+// values.
 type BinaryMode int
 
 const (

@@ -50,10 +50,10 @@
 // # Transactions too large for one Kafka transaction
 //
 // A source transaction still being read when the open Kafka transaction
-// has lasted half of SLUICE_TRANSACTION_TIMEOUT is split: the Kafka
-// transaction is committed after the last rows event read, with a position
-// that names the source transaction's start and how many of its rows
-// events are committed (SkipRowsEvents). A restart reads that transaction
+// has lasted half of SLUICE_TRANSACTION_TIMEOUT is split. The Kafka
+// transaction is committed after the last rows event read. Its position
+// names the source transaction's start and how many of its rows events are
+// committed (SkipRowsEvents). A restart reads that transaction
 // from its start and drops those rows events. Consumers see such a source
 // transaction in parts, and sluice logs each split.
 //

@@ -74,7 +74,7 @@ func (f *Filter) CapturesTable(db, table string) bool {
 	return !matchAny(f.ExcludeTables, name)
 }
 
-// ColumnTreatment is what the filter does to one column's values.
+// ColumnTreatment is the filter's rule for one column's values.
 type ColumnTreatment int
 
 const (

@@ -35,8 +35,8 @@ type Column struct {
 	// such as "uuid" for a MariaDB UUID column that the binlog writes as
 	// BINARY(16); "" otherwise.
 	DataType string
-	// Treatment says whether the column's values are written, left out or
-	// hashed, as the capture filter decides.
+	// Treatment is the capture filter's rule for the column's values:
+	// written, left out or hashed.
 	Treatment ColumnTreatment
 }
 

@@ -75,10 +75,10 @@ type Reader struct {
 	// inPayload is true while the event being handled came from payload.
 	inPayload bool
 
-	// txnStart is where the current transaction began: the end of the one
-	// before. rowsEvents counts the current transaction's rows events, and
-	// skipRowsEvents how many of them to drop because they are committed
-	// already (a resumed split transaction).
+	// txnStart is the start position of the current transaction, which is
+	// the end of the one before. rowsEvents counts the current transaction's
+	// rows events. skipRowsEvents is the number of them to drop because they
+	// are committed already, in a resumed split transaction.
 	txnStart       offsets.Position
 	rowsEvents     int
 	skipRowsEvents int
