@@ -99,15 +99,15 @@ type cachedTable struct {
 // at which a transaction ended.
 func NewReader(cfg *Config, server *Server, from offsets.Position, log zerolog.Logger) (*Reader, error) {
 	r := &Reader{
-		cfg:    cfg,
-		server: server,
-		log:    log,
+		cfg:            cfg,
+		server:         server,
+		log:            log,
 		file:           from.File,
 		txnStart:       from,
 		skipRowsEvents: from.SkipRowsEvents,
-		tables:  map[uint64]*cachedTable{},
-		catalog: newCatalog(cfg),
-		keyless: map[string]bool{},
+		tables:         map[uint64]*cachedTable{},
+		catalog:        newCatalog(cfg),
+		keyless:        map[string]bool{},
 	}
 
 	var err error
@@ -130,8 +130,8 @@ func NewReader(cfg *Config, server *Server, from offsets.Position, log zerolog.L
 		// MySQL's binary JSON becomes the text MySQL itself prints: 1.0
 		// stays 1.0, and large integers keep every digit.
 		RenderJSONAsMySQLText: true,
-		HeartbeatPeriod:         time.Second,
-		ReadTimeout:             30 * time.Second,
+		HeartbeatPeriod:       time.Second,
+		ReadTimeout:           30 * time.Second,
 		// A lost connection ends the stream with an error: the worker
 		// resumes from the last committed transaction, never from the middle
 		// of one as go-mysql's own reconnect would.
