@@ -392,3 +392,24 @@ func decodeEnvelope(t testing.TB, value []byte) envelope {
 	}
 	return e
 }
+
+// checkIDsOnce checks that records keyed {"id":N} hold ids 1 to count, each
+// exactly once.
+func checkIDsOnce(t *testing.T, got []record, count int) {
+	t.Helper()
+	if len(got) != count {
+		t.Errorf("got %d records, want %d", len(got), count)
+	}
+	seen := make(map[string]bool, len(got))
+	for _, r := range got {
+		if seen[r.Key] {
+			t.Fatalf("key %s arrived twice", r.Key)
+		}
+		seen[r.Key] = true
+	}
+	for id := 1; id <= count; id++ {
+		if key := fmt.Sprintf(`{"id":%d}`, id); !seen[key] {
+			t.Fatalf("key %s is missing", key)
+		}
+	}
+}
