@@ -4,9 +4,11 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"math/big"
+	"strings"
 	"testing"
 
 	"github.com/go-mysql-org/go-mysql/mysql"
+	"github.com/go-mysql-org/go-mysql/replication"
 
 	"github.com/sluice-cdc/sluice/schema"
 )
@@ -180,5 +182,17 @@ func TestMariadbTypeText(t *testing.T) {
 				t.Errorf("appendValue(% x) = %s; want %s", tc.value, got, tc.want)
 			}
 		})
+	}
+}
+
+func TestPartialJSONRejected(t *testing.T) {
+	column := schema.Column{Name: "doc", Type: mysql.MYSQL_TYPE_JSON, Meta: 4}
+	diff := &replication.JsonDiff{Op: replication.JsonDiffOperationReplace, Path: "$.a", Value: "1"}
+	_, err := (&Options{}).appendValue(nil, &column, diff)
+	if err == nil {
+		t.Fatal("appendValue of a partial JSON update succeeded; want an error")
+	}
+	if !strings.Contains(err.Error(), "binlog_row_value_options=PARTIAL_JSON") {
+		t.Errorf("error %q does not name binlog_row_value_options=PARTIAL_JSON", err)
 	}
 }
