@@ -18,6 +18,9 @@ var ErrNoColumnNames = errors.New("TABLE_MAP event without column names")
 type Described struct {
 	Columns    []DescribedColumn `json:"columns"`
 	PrimaryKey []string          `json:"primary_key,omitempty"`
+	// Charset is the table's default character set, which text columns
+	// added later without one of their own get.
+	Charset string `json:"charset,omitempty"`
 }
 
 // DescribedColumn is one column of a Described table.

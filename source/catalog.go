@@ -181,6 +181,17 @@ func (c *catalog) readDescription(db, table string) (*schema.Described, error) {
 	}
 
 	res, err = c.conn.Execute(
+		"SELECT CCSA.CHARACTER_SET_NAME FROM information_schema.TABLES T "+
+			"JOIN information_schema.COLLATION_CHARACTER_SET_APPLICABILITY CCSA ON CCSA.COLLATION_NAME = T.TABLE_COLLATION "+
+			"WHERE T.TABLE_SCHEMA = ? AND T.TABLE_NAME = ?", db, table)
+	if err != nil {
+		return nil, err
+	}
+	if len(res.Values) > 0 {
+		d.Charset, _ = res.GetString(0, 0)
+	}
+
+	res, err = c.conn.Execute(
 		"SELECT COLUMN_NAME FROM information_schema.STATISTICS "+
 			"WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? AND INDEX_NAME = 'PRIMARY' ORDER BY SEQ_IN_INDEX", db, table)
 	if err != nil {

@@ -451,28 +451,37 @@ func (r *Reader) tableMap(e *replication.TableMapEvent, header *replication.Even
 }
 
 // recordDDL marks in the schema history that tables may have changed at
-// position at, and describes the captured tables the statement names as
-// they are now. Read soon after the statement, that is the schema it made.
-// A later change of the same table shows up as a mismatch when its events
+// position at, and records the new description of each captured table the
+// statement names. An ALTER TABLE that applyAlter models is applied to the
+// description before it, which is right however far information_schema has
+// moved on. Any other statement is described from information_schema as it
+// is now: read soon after the statement, that is the schema it made, and a
+// later change of the same table shows up as a mismatch when its events
 // are decoded.
 func (r *Reader) recordDDL(statement, defaultDB string, at offsets.Position) error {
 	if r.history.covers(at) {
 		return nil
 	}
+	tables, err := statementTables(statement, defaultDB)
+	bases := make([]*schema.Described, len(tables))
+	for i, t := range tables {
+		bases[i] = r.history.lookup(t.db, t.name, at)
+	}
 	if err := r.history.append(historyEntry{File: at.File, Pos: at.Pos}); err != nil {
 		return err
 	}
-	tables, err := statementTables(statement, defaultDB)
 	if err != nil {
 		return nil // described lazily at each table's next event
 	}
-	for _, t := range tables {
-		if !r.cfg.Filter.CapturesTable(t.db, t.name) {
+	for i, t := range tables {
+		if t.name == "" || !r.cfg.Filter.CapturesTable(t.db, t.name) {
 			continue
 		}
-		d, err := r.catalog.describe(t.db, t.name)
-		if err != nil {
-			continue // dropped or renamed away: nothing to describe
+		d, applied := applyAlter(statement, bases[i])
+		if !applied {
+			if d, err = r.catalog.describe(t.db, t.name); err != nil {
+				continue // dropped or renamed away: nothing to describe
+			}
 		}
 		if err := r.history.append(historyEntry{File: at.File, Pos: at.Pos, Database: t.db, Table: t.name, Described: d}); err != nil {
 			return err

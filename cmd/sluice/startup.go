@@ -34,8 +34,8 @@ func (w *worker) start(ctx context.Context) error {
 		Str("binlog_row_metadata", server.RowMetadata).Msg("source server checked")
 	if server.RowMetadata != "FULL" {
 		w.log.Warn().Str("binlog_row_metadata", server.RowMetadata).
-			Msg("the binlog carries no column names: sluice reads them from information_schema and keeps a schema history. " +
-				"A table changed while sluice is stopped can only be read from positions after the change; binlog_row_metadata=FULL avoids this")
+			Msg("the binlog carries no column names: sluice reads them from information_schema and keeps a schema history " +
+				"that follows ALTER TABLE; binlog_row_metadata=FULL is exact for every kind of DDL")
 	}
 
 	err = w.retryStart(ctx, "Kafka", func() (err error) {
