@@ -99,7 +99,7 @@ func backoff(n int) time.Duration {
 func retryableSourceError(err error) bool {
 	var myErr *mysql.MyError
 	switch {
-	case errors.Is(err, source.ErrStatementDML), errors.Is(err, source.ErrPartialRowImage):
+	case errors.Is(err, source.ErrStatementDML), errors.Is(err, source.ErrPartialRowImage), errors.Is(err, errCommitUncertain):
 		return false
 	case errors.As(err, &myErr):
 		// The server ended the session: it is shutting down, or an operator

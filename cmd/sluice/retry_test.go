@@ -30,6 +30,7 @@ func TestRetryableSourceError(t *testing.T) {
 		{"access denied", &mysql.MyError{Code: mysql.ER_SPECIFIC_ACCESS_DENIED_ERROR}, false},
 		{"statement-format change", fmt.Errorf("at binlog x: %w", source.ErrStatementDML), false},
 		{"decoding failure", errors.New("table a.b: column c: unsupported column type 242"), false},
+		{"uncertain commit over a lost connection", fmt.Errorf("commit: %w: %w", io.EOF, errCommitUncertain), false},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -54,6 +54,12 @@ type worker struct {
 	lastCommit time.Time
 }
 
+// errCommitUncertain is wrapped by commit errors after which the position
+// that Kafka holds may differ from the one sluice holds in memory. Neither
+// retrying nor committing again is safe then: the process stops, and the
+// next start reconciles its position with the positions topic.
+var errCommitUncertain = errors.New("sluice stops here, and its next start resumes from the position that Kafka holds")
+
 // run starts the worker and streams until stop is done, then finishes the
 // open source transaction if it can, commits, and returns nil. Any other
 // return is an error that should end the process with a non-zero status.
@@ -76,6 +82,9 @@ func (w *worker) run(stop context.Context) error {
 		err := w.stream(stop)
 		if err == nil {
 			return nil
+		}
+		if errors.Is(err, errCommitUncertain) {
+			return w.explain(err)
 		}
 		if !retryableSourceError(err) {
 			return errors.Join(w.explain(err), w.commitBeforeFailure())
@@ -278,12 +287,12 @@ func (w *worker) commit(ctx context.Context) error {
 	}
 	records := w.producer.Records()
 	if err := w.producer.Commit(ctx); err != nil {
-		return fmt.Errorf("commit up to %s: %w", w.pending, err)
+		return fmt.Errorf("commit up to %s: %w: %w", w.pending, err, errCommitUncertain)
 	}
 	// Kafka now holds the position; a crash before the save below is
 	// reconciled at the next start from the positions topic.
 	if err := w.tracker.Save(ctx, w.cfg.StreamID, w.pending); err != nil {
-		return fmt.Errorf("save position %s after the Kafka commit: %w", w.pending, err)
+		return fmt.Errorf("save position %s after the Kafka commit: %w: %w", w.pending, err, errCommitUncertain)
 	}
 	w.committed = w.pending
 	w.uncommitted = false
