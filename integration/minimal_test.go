@@ -180,3 +180,31 @@ func TestMinimalMetadataStoppedAcrossAlters(t *testing.T) {
 	checkRawRows(t, "restarted run", f.awaitCount("sc", len(want)), want)
 	stopCleanly(t, p)
 }
+
+// TestMinimalMetadataCreateAndRenameWhileStopped creates and renames
+// tables while sluice is stopped, then changes them, so their earlier
+// events can only be decoded from the statements themselves.
+func TestMinimalMetadataCreateAndRenameWhileStopped(t *testing.T) {
+	f := newFixture(t)
+	useMinimalMetadata(t, f)
+	execSQL(t, f.conn, "USE "+f.db, "CREATE TABLE old_name (id INT PRIMARY KEY, v VARCHAR(10))")
+	p := f.startReady()
+	stopCleanly(t, p)
+
+	execSQL(t, f.conn, "USE "+f.db,
+		"CREATE TABLE fresh (id BIGINT UNSIGNED NOT NULL, label VARCHAR(10), PRIMARY KEY (id)) DEFAULT CHARSET=latin1",
+		"INSERT INTO fresh VALUES (18446744073709551615, 'café')",
+		"RENAME TABLE old_name TO new_name",
+		"INSERT INTO new_name VALUES (1, 'x')",
+		"ALTER TABLE fresh DROP COLUMN label, ADD COLUMN n INT",
+		"ALTER TABLE new_name DROP COLUMN v",
+	)
+	p = f.startReady()
+	checkRawRows(t, "fresh", f.awaitCount("fresh", 1), []struct{ before, after string }{
+		{"null", `{"id":18446744073709551615,"label":"café"}`},
+	})
+	checkRawRows(t, "new_name", f.awaitCount("new_name", 1), []struct{ before, after string }{
+		{"null", `{"id":1,"v":"x"}`},
+	})
+	stopCleanly(t, p)
+}

@@ -204,6 +204,31 @@ func (c *catalog) readDescription(db, table string) (*schema.Described, error) {
 	return d, nil
 }
 
+// databaseCharset returns the default character set of db, or "" when it
+// cannot be read.
+func (c *catalog) databaseCharset(db string) string {
+	for attempt := 0; attempt < 2; attempt++ {
+		if c.conn == nil {
+			conn, err := connect(context.Background(), c.cfg)
+			if err != nil {
+				return ""
+			}
+			c.conn = conn
+		}
+		res, err := c.conn.Execute("SELECT DEFAULT_CHARACTER_SET_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?", db)
+		if err != nil {
+			c.close()
+			continue
+		}
+		if len(res.Values) == 0 {
+			return ""
+		}
+		charset, _ := res.GetString(0, 0)
+		return charset
+	}
+	return ""
+}
+
 // apply completes a table built from a TABLE_MAP event with the facts.
 // It reports whether the table has a key.
 func (f *tableFacts) apply(table *schema.Table) bool {

@@ -233,3 +233,55 @@ func dataTypeName(ft *types.FieldType) (string, bool) {
 	}
 	return "", false
 }
+
+// describeCreate returns the description of the table a CREATE TABLE
+// statement makes. defaultCharset gives the character set of a database,
+// for tables that name none. It returns false for CREATE TABLE ... LIKE
+// and ... SELECT, whose columns the statement does not list.
+func describeCreate(stmt *ast.CreateTableStmt, db string, defaultCharset func(db string) string) (*schema.Described, bool) {
+	if stmt.ReferTable != nil || stmt.Select != nil || len(stmt.Cols) == 0 {
+		return nil, false
+	}
+	d := &schema.Described{}
+	for _, option := range stmt.Options {
+		switch option.Tp {
+		case ast.TableOptionCharset:
+			d.Charset = option.StrValue
+		case ast.TableOptionCollate:
+			if d.Charset == "" {
+				d.Charset, _, _ = strings.Cut(option.StrValue, "_")
+			}
+		}
+	}
+	if d.Charset == "" {
+		d.Charset = defaultCharset(db)
+	}
+	if d.Charset == "" {
+		return nil, false
+	}
+	for _, def := range stmt.Cols {
+		column, ok := describeColumn(def, d.Charset)
+		if !ok {
+			return nil, false
+		}
+		d.Columns = append(d.Columns, column)
+		for _, option := range def.Options {
+			if option.Tp == ast.ColumnOptionPrimaryKey {
+				d.PrimaryKey = []string{column.Name}
+			}
+		}
+	}
+	for _, constraint := range stmt.Constraints {
+		if constraint.Tp != ast.ConstraintPrimaryKey {
+			continue
+		}
+		d.PrimaryKey = nil
+		for _, part := range constraint.Keys {
+			if part.Column == nil {
+				return nil, false
+			}
+			d.PrimaryKey = append(d.PrimaryKey, part.Column.Name.O)
+		}
+	}
+	return d, true
+}

@@ -20,8 +20,9 @@ import (
 // event with the columns that were valid at its position, even after the
 // table has changed.
 //
-// A DDL statement appends an entry without a table at its position: from
-// there on, every table must be described anew.
+// A DDL statement appends an entry without a description for each table it
+// names, or one without a table when its tables are unknown: from there on,
+// those tables must be described anew.
 type history struct {
 	path    string
 	entries []historyEntry
@@ -30,7 +31,8 @@ type history struct {
 type historyEntry struct {
 	File string `json:"file"`
 	Pos  uint32 `json:"pos"`
-	// Database and Table are empty for the entry of a DDL statement.
+	// Database and Table are empty for the entry of a DDL statement whose
+	// tables are unknown. Described is nil for the entry of a DDL statement.
 	Database  string            `json:"db,omitempty"`
 	Table     string            `json:"table,omitempty"`
 	Described *schema.Described `json:"described,omitempty"`
@@ -89,10 +91,10 @@ func (h *history) lookup(db, table string, at offsets.Position) *schema.Describe
 			newest = e
 		}
 	}
-	if newest == nil || newest.Table == "" {
+	if newest == nil {
 		return nil
 	}
-	return newest.Described
+	return newest.Described // nil for a DDL statement's entry
 }
 
 // covers reports whether the history already has entries at or after at:

@@ -22,6 +22,7 @@ func TestHistoryLookup(t *testing.T) {
 		{File: "bin.000001", Pos: 150, Database: "d", Table: "o", Described: other},
 		{File: "bin.000001", Pos: 200}, // a DDL statement
 		{File: "bin.000002", Pos: 50, Database: "d", Table: "t", Described: v2},
+		{File: "bin.000002", Pos: 80, Database: "d", Table: "o"}, // a DDL statement on d.o only
 	} {
 		if err := h.append(e); err != nil {
 			t.Fatal(err)
@@ -48,6 +49,8 @@ func TestHistoryLookup(t *testing.T) {
 		{"other table", "o", "bin.000001", 160, other},
 		{"other table after DDL", "o", "bin.000002", 60, nil},
 		{"unknown table", "u", "bin.000002", 60, nil},
+		{"other table after its own DDL", "o", "bin.000002", 90, nil},
+		{"table untouched by another table's DDL", "t", "bin.000002", 90, v2},
 	}
 	for _, tc := range cases {
 		for name, history := range map[string]*history{"in memory": h, "reloaded": reloaded} {

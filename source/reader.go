@@ -12,6 +12,8 @@ import (
 
 	"github.com/go-mysql-org/go-mysql/mysql"
 	"github.com/go-mysql-org/go-mysql/replication"
+	"github.com/pingcap/tidb/pkg/parser"
+	"github.com/pingcap/tidb/pkg/parser/ast"
 	"github.com/rs/zerolog"
 
 	"github.com/sluice-cdc/sluice/codec"
@@ -467,17 +469,38 @@ func (r *Reader) recordDDL(statement, defaultDB string, at offsets.Position) err
 	for i, t := range tables {
 		bases[i] = r.history.lookup(t.db, t.name, at)
 	}
-	if err := r.history.append(historyEntry{File: at.File, Pos: at.Pos}); err != nil {
-		return err
-	}
 	if err != nil {
-		return nil // described lazily at each table's next event
+		// Which tables changed is unknown, so every table is described
+		// anew at its next event.
+		return r.history.append(historyEntry{File: at.File, Pos: at.Pos})
 	}
+	for _, t := range tables {
+		if t.name == "" {
+			continue
+		}
+		if err := r.history.append(historyEntry{File: at.File, Pos: at.Pos, Database: t.db, Table: t.name}); err != nil {
+			return err
+		}
+	}
+	renamed := renamedTables(statement, defaultDB)
 	for i, t := range tables {
 		if t.name == "" || !r.cfg.Filter.CapturesTable(t.db, t.name) {
 			continue
 		}
 		d, applied := applyAlter(statement, bases[i])
+		if !applied {
+			d, applied = r.describeCreated(statement, t)
+		}
+		if !applied {
+			// The new name of a RENAME TABLE takes the old name's columns.
+			if old, ok := renamed[t]; ok {
+				for j, named := range tables {
+					if named == old && bases[j] != nil {
+						d, applied = bases[j], true
+					}
+				}
+			}
+		}
 		if !applied {
 			if d, err = r.catalog.describe(t.db, t.name); err != nil {
 				continue // dropped or renamed away: nothing to describe
@@ -488,6 +511,44 @@ func (r *Reader) recordDDL(statement, defaultDB string, at offsets.Position) err
 		}
 	}
 	return nil
+}
+
+// describeCreated describes the table a CREATE TABLE statement makes, from
+// the statement itself.
+func (r *Reader) describeCreated(statement string, t tableName) (*schema.Described, bool) {
+	stmt, err := parser.New().ParseOneStmt(statement, "", "")
+	if err != nil {
+		return nil, false
+	}
+	create, ok := stmt.(*ast.CreateTableStmt)
+	if !ok {
+		return nil, false
+	}
+	return describeCreate(create, t.db, r.catalog.databaseCharset)
+}
+
+// renamedTables maps each new name of a RENAME TABLE statement to the old
+// one.
+func renamedTables(statement, defaultDB string) map[tableName]tableName {
+	stmt, err := parser.New().ParseOneStmt(statement, "", "")
+	if err != nil {
+		return nil
+	}
+	rename, ok := stmt.(*ast.RenameTableStmt)
+	if !ok {
+		return nil
+	}
+	qualify := func(t *ast.TableName) tableName {
+		if t.Schema.O == "" {
+			return tableName{db: defaultDB, name: t.Name.O}
+		}
+		return tableName{db: t.Schema.O, name: t.Name.O}
+	}
+	out := map[tableName]tableName{}
+	for _, pair := range rename.TableToTables {
+		out[qualify(pair.NewTable)] = qualify(pair.OldTable)
+	}
+	return out
 }
 
 // DescribeCapturedTables records the current description of every captured
