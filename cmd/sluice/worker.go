@@ -58,7 +58,7 @@ type worker struct {
 // that Kafka holds may differ from the one sluice holds in memory. Neither
 // retrying nor committing again is safe then: the process stops, and the
 // next start reconciles its position with the positions topic.
-var errCommitUncertain = errors.New("sluice stops here, and its next start resumes from the position that Kafka holds")
+var errCommitUncertain = errors.New("the outcome of the Kafka commit is unknown, so sluice stops; its next start resumes from the position that Kafka holds")
 
 // run starts the worker and streams until stop is done, then finishes the
 // open source transaction if it can, commits, and returns nil. Any other
@@ -186,11 +186,15 @@ func (w *worker) stream(stop context.Context) error {
 // that source transaction in parts.
 func (w *worker) split(reader *source.Reader) error {
 	w.pending, w.uncommitted = reader.SplitPosition(), true
-	w.log.Warn().Str("position", w.pending.String()).Dur("transaction_age", w.producer.TransactionAge()).
-		Msg("source transaction too large for one Kafka transaction: committing the part read so far")
+	age := w.producer.TransactionAge()
 	ctx, cancel := context.WithTimeout(context.Background(), w.cfg.TransactionTimeout)
 	defer cancel()
-	return w.commit(ctx)
+	if err := w.commit(ctx); err != nil {
+		return err
+	}
+	w.log.Warn().Str("position", w.committed.String()).Dur("transaction_age", age).
+		Msg("source transaction too large for one Kafka transaction: committed the part read so far")
+	return nil
 }
 
 // readContext bounds one read: by the stop signal, by the drain deadline
