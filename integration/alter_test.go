@@ -14,7 +14,7 @@ import (
 
 // TestAlterTableMidStream changes a table's columns between its row
 // changes and checks each record against the columns valid when it was
-// written, in three runs over the same binlog: sluice running throughout,
+// written. Three runs read the same binlog: sluice running throughout,
 // sluice stopped across the ALTERs, and sluice started afterwards from a
 // position saved before them.
 func TestAlterTableMidStream(t *testing.T) {

@@ -352,7 +352,7 @@ func TestSchemaChangesByChangedTable(t *testing.T) {
 }
 
 // TestLegacyCharsets writes the same text into columns of many character
-// sets; the server converts it on insert, and sluice must turn each
+// sets. The server converts it on insert, and sluice must turn each
 // column's stored bytes back into exactly that text.
 func TestLegacyCharsets(t *testing.T) {
 	f := newFixture(t)

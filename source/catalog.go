@@ -38,6 +38,18 @@ func newCatalog(cfg *Config) *catalog {
 	return &catalog{cfg: cfg, tables: map[string]*tableFacts{}}
 }
 
+// connection returns the catalog's connection, opening it when needed.
+func (c *catalog) connection() (*client.Conn, error) {
+	if c.conn == nil {
+		conn, err := connect(context.Background(), c.cfg)
+		if err != nil {
+			return nil, err
+		}
+		c.conn = conn
+	}
+	return c.conn, nil
+}
+
 func (c *catalog) close() {
 	if c.conn != nil {
 		c.conn.Close()
@@ -67,16 +79,13 @@ func (c *catalog) facts(db, table string) (*tableFacts, error) {
 }
 
 func (c *catalog) read(db, table string) (*tableFacts, error) {
-	if c.conn == nil {
-		conn, err := connect(context.Background(), c.cfg)
-		if err != nil {
-			return nil, err
-		}
-		c.conn = conn
+	conn, err := c.connection()
+	if err != nil {
+		return nil, err
 	}
 	f := &tableFacts{dataTypes: map[string]string{}}
 
-	res, err := c.conn.Execute(
+	res, err := conn.Execute(
 		"SELECT COLUMN_NAME, LOWER(DATA_TYPE) FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?",
 		db, table)
 	if err != nil {
@@ -88,7 +97,7 @@ func (c *catalog) read(db, table string) (*tableFacts, error) {
 		f.dataTypes[column] = dataType
 	}
 
-	res, err = c.conn.Execute(
+	res, err = conn.Execute(
 		"SELECT INDEX_NAME, COLUMN_NAME, NULLABLE FROM information_schema.STATISTICS "+
 			"WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? AND NON_UNIQUE = 0 ORDER BY INDEX_NAME, SEQ_IN_INDEX",
 		db, table)
@@ -143,14 +152,11 @@ var binaryDataTypes = map[string]bool{
 }
 
 func (c *catalog) readDescription(db, table string) (*schema.Described, error) {
-	if c.conn == nil {
-		conn, err := connect(context.Background(), c.cfg)
-		if err != nil {
-			return nil, err
-		}
-		c.conn = conn
+	conn, err := c.connection()
+	if err != nil {
+		return nil, err
 	}
-	res, err := c.conn.Execute(
+	res, err := conn.Execute(
 		"SELECT COLUMN_NAME, LOWER(DATA_TYPE), COLUMN_TYPE, IFNULL(CHARACTER_SET_NAME, '') FROM information_schema.COLUMNS "+
 			"WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION", db, table)
 	if err != nil {
@@ -180,7 +186,7 @@ func (c *catalog) readDescription(db, table string) (*schema.Described, error) {
 		d.Columns = append(d.Columns, column)
 	}
 
-	res, err = c.conn.Execute(
+	res, err = conn.Execute(
 		"SELECT CCSA.CHARACTER_SET_NAME FROM information_schema.TABLES T "+
 			"JOIN information_schema.COLLATION_CHARACTER_SET_APPLICABILITY CCSA ON CCSA.COLLATION_NAME = T.TABLE_COLLATION "+
 			"WHERE T.TABLE_SCHEMA = ? AND T.TABLE_NAME = ?", db, table)
@@ -191,7 +197,7 @@ func (c *catalog) readDescription(db, table string) (*schema.Described, error) {
 		d.Charset, _ = res.GetString(0, 0)
 	}
 
-	res, err = c.conn.Execute(
+	res, err = conn.Execute(
 		"SELECT COLUMN_NAME FROM information_schema.STATISTICS "+
 			"WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? AND INDEX_NAME = 'PRIMARY' ORDER BY SEQ_IN_INDEX", db, table)
 	if err != nil {
@@ -208,14 +214,11 @@ func (c *catalog) readDescription(db, table string) (*schema.Described, error) {
 // cannot be read.
 func (c *catalog) databaseCharset(db string) string {
 	for attempt := 0; attempt < 2; attempt++ {
-		if c.conn == nil {
-			conn, err := connect(context.Background(), c.cfg)
-			if err != nil {
-				return ""
-			}
-			c.conn = conn
+		conn, err := c.connection()
+		if err != nil {
+			return ""
 		}
-		res, err := c.conn.Execute("SELECT DEFAULT_CHARACTER_SET_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?", db)
+		res, err := conn.Execute("SELECT DEFAULT_CHARACTER_SET_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?", db)
 		if err != nil {
 			c.close()
 			continue

@@ -3,7 +3,6 @@ package source
 import (
 	"strings"
 
-	"github.com/pingcap/tidb/pkg/parser"
 	"github.com/pingcap/tidb/pkg/parser/ast"
 	tidbmysql "github.com/pingcap/tidb/pkg/parser/mysql"
 	"github.com/pingcap/tidb/pkg/parser/types"
@@ -14,13 +13,9 @@ import (
 // applyAlter returns the description of a table after an ALTER TABLE
 // statement, computed from its description before, so that the schema
 // history stays right even when information_schema has moved on. It
-// returns false for any statement or clause it does not model; the caller
-// then describes the table from information_schema.
-func applyAlter(statement string, before *schema.Described) (*schema.Described, bool) {
-	stmt, err := parser.New().ParseOneStmt(statement, "", "")
-	if err != nil {
-		return nil, false
-	}
+// returns false for any statement or clause it does not model, and the
+// caller then describes the table from information_schema.
+func applyAlter(stmt ast.StmtNode, before *schema.Described) (*schema.Described, bool) {
 	alter, ok := stmt.(*ast.AlterTableStmt)
 	if !ok || before == nil || before.Charset == "" {
 		return nil, false

@@ -28,7 +28,7 @@ func TestHistoryLookup(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	// A reloaded history must answer the same as the one in memory.
+	// A reloaded history must return the same as the one in memory.
 	reloaded, err := loadHistory(path)
 	if err != nil {
 		t.Fatal(err)

@@ -12,7 +12,6 @@ import (
 
 	"github.com/go-mysql-org/go-mysql/mysql"
 	"github.com/go-mysql-org/go-mysql/replication"
-	"github.com/pingcap/tidb/pkg/parser"
 	"github.com/pingcap/tidb/pkg/parser/ast"
 	"github.com/rs/zerolog"
 
@@ -273,21 +272,21 @@ func (r *Reader) query(e *replication.QueryEvent, header *replication.EventHeade
 		}
 		return step, nil
 	}
-	if !nonSchemaStatement.Match(e.Query) {
-		// The statement may have changed the columns, keys or types of any
-		// table it names, in any database.
-		r.catalog.tables = map[string]*tableFacts{}
-		r.tables = map[uint64]*cachedTable{}
-		if r.history.inUse() {
-			if err := r.recordDDL(string(e.Query), string(e.Schema), step.Position); err != nil {
-				return Step{}, err
-			}
+	if nonSchemaStatement.Match(e.Query) {
+		return step, nil
+	}
+	// The statement may have changed the columns, keys or types of any
+	// table it names, in any database.
+	r.catalog.tables = map[string]*tableFacts{}
+	r.tables = map[uint64]*cachedTable{}
+	stmt, parseErr := parseStatement(string(e.Query))
+	if r.history.inUse() {
+		if err := r.recordDDL(stmt, parseErr, string(e.Schema), step.Position); err != nil {
+			return Step{}, err
 		}
 	}
-	if !nonSchemaStatement.Match(e.Query) {
-		if db, ok := r.capturedDDL(string(e.Query), string(e.Schema)); ok {
-			step.DDL = &DDL{Database: db, Statement: string(e.Query), Source: source}
-		}
+	if db, ok := r.capturedDDL(stmt, parseErr, string(e.Schema)); ok {
+		step.DDL = &DDL{Database: db, Statement: string(e.Query), Source: source}
 	}
 	return step, nil
 }
@@ -295,11 +294,14 @@ func (r *Reader) query(e *replication.QueryEvent, header *replication.EventHeade
 // capturedDDL reports whether a DDL statement changes a captured database
 // or table, and which database it changes: the database of the first
 // captured table it names, which need not be the session's default
-// database. A statement the parser does not accept is judged by the
-// default database.
-func (r *Reader) capturedDDL(statement, defaultDB string) (string, bool) {
-	tables, err := statementTables(statement, defaultDB)
-	if err != nil || len(tables) == 0 {
+// database. A statement the parser did not accept (parseErr) is judged by
+// the default database.
+func (r *Reader) capturedDDL(stmt ast.StmtNode, parseErr error, defaultDB string) (string, bool) {
+	var tables []tableName
+	if parseErr == nil {
+		tables = tablesOf(stmt, defaultDB)
+	}
+	if len(tables) == 0 {
 		return defaultDB, r.cfg.Filter.CapturesDatabase(defaultDB)
 	}
 	for _, t := range tables {
@@ -460,19 +462,19 @@ func (r *Reader) tableMap(e *replication.TableMapEvent, header *replication.Even
 // is now: read soon after the statement, that is the schema it made, and a
 // later change of the same table shows up as a mismatch when its events
 // are decoded.
-func (r *Reader) recordDDL(statement, defaultDB string, at offsets.Position) error {
+func (r *Reader) recordDDL(stmt ast.StmtNode, parseErr error, defaultDB string, at offsets.Position) error {
 	if r.history.covers(at) {
 		return nil
 	}
-	tables, err := statementTables(statement, defaultDB)
-	bases := make([]*schema.Described, len(tables))
-	for i, t := range tables {
-		bases[i] = r.history.lookup(t.db, t.name, at)
-	}
-	if err != nil {
+	if parseErr != nil {
 		// Which tables changed is unknown, so every table is described
 		// anew at its next event.
 		return r.history.append(historyEntry{File: at.File, Pos: at.Pos})
+	}
+	tables := tablesOf(stmt, defaultDB)
+	bases := make([]*schema.Described, len(tables))
+	for i, t := range tables {
+		bases[i] = r.history.lookup(t.db, t.name, at)
 	}
 	for _, t := range tables {
 		if t.name == "" {
@@ -482,14 +484,14 @@ func (r *Reader) recordDDL(statement, defaultDB string, at offsets.Position) err
 			return err
 		}
 	}
-	renamed := renamedTables(statement, defaultDB)
+	renamed := renamedTables(stmt, defaultDB)
 	for i, t := range tables {
 		if t.name == "" || !r.cfg.Filter.CapturesTable(t.db, t.name) {
 			continue
 		}
-		d, applied := applyAlter(statement, bases[i])
+		d, applied := applyAlter(stmt, bases[i])
 		if !applied {
-			d, applied = r.describeCreated(statement, t)
+			d, applied = r.describeCreated(stmt, t)
 		}
 		if !applied {
 			// The new name of a RENAME TABLE takes the old name's columns.
@@ -502,6 +504,7 @@ func (r *Reader) recordDDL(statement, defaultDB string, at offsets.Position) err
 			}
 		}
 		if !applied {
+			var err error
 			if d, err = r.catalog.describe(t.db, t.name); err != nil {
 				continue // dropped or renamed away: nothing to describe
 			}
@@ -515,11 +518,7 @@ func (r *Reader) recordDDL(statement, defaultDB string, at offsets.Position) err
 
 // describeCreated describes the table a CREATE TABLE statement makes, from
 // the statement itself.
-func (r *Reader) describeCreated(statement string, t tableName) (*schema.Described, bool) {
-	stmt, err := parser.New().ParseOneStmt(statement, "", "")
-	if err != nil {
-		return nil, false
-	}
+func (r *Reader) describeCreated(stmt ast.StmtNode, t tableName) (*schema.Described, bool) {
 	create, ok := stmt.(*ast.CreateTableStmt)
 	if !ok {
 		return nil, false
@@ -529,11 +528,7 @@ func (r *Reader) describeCreated(statement string, t tableName) (*schema.Describ
 
 // renamedTables maps each new name of a RENAME TABLE statement to the old
 // one.
-func renamedTables(statement, defaultDB string) map[tableName]tableName {
-	stmt, err := parser.New().ParseOneStmt(statement, "", "")
-	if err != nil {
-		return nil
-	}
+func renamedTables(stmt ast.StmtNode, defaultDB string) map[tableName]tableName {
 	rename, ok := stmt.(*ast.RenameTableStmt)
 	if !ok {
 		return nil

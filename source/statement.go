@@ -3,6 +3,7 @@ package source
 import (
 	"github.com/pingcap/tidb/pkg/parser"
 	"github.com/pingcap/tidb/pkg/parser/ast"
+
 	// The parser needs a driver for literal values; this one only holds them.
 	_ "github.com/pingcap/tidb/pkg/parser/test_driver"
 )
@@ -17,13 +18,24 @@ type tableName struct {
 // read, with unqualified names taken to be in defaultDB. It parses with
 // TiDB's MySQL parser and fails on SQL that parser does not accept.
 func statementTables(query, defaultDB string) ([]tableName, error) {
-	stmt, err := parser.New().ParseOneStmt(query, "", "")
+	stmt, err := parseStatement(query)
 	if err != nil {
 		return nil, err
 	}
+	return tablesOf(stmt, defaultDB), nil
+}
+
+// parseStatement parses one SQL statement with TiDB's MySQL parser.
+func parseStatement(query string) (ast.StmtNode, error) {
+	return parser.New().ParseOneStmt(query, "", "")
+}
+
+// tablesOf returns every table a parsed statement names, as
+// statementTables does.
+func tablesOf(stmt ast.StmtNode, defaultDB string) []tableName {
 	collector := &tableCollector{defaultDB: defaultDB}
 	stmt.Accept(collector)
-	return collector.tables, nil
+	return collector.tables
 }
 
 type tableCollector struct {

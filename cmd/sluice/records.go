@@ -156,7 +156,7 @@ func (w *worker) topic(ctx context.Context, table *schema.Table) (string, error)
 	topic := w.cfg.TopicPrefix + "." + invalidTopicChars.ReplaceAllString(table.Database, "_") +
 		"." + invalidTopicChars.ReplaceAllString(table.Name, "_")
 	collisionKey := strings.ReplaceAll(topic, ".", "_")
-	if owner, taken := w.topicOwners[collisionKey]; taken && owner != id {
+	if owner, owned := w.topicOwners[collisionKey]; owned && owner != id {
 		return "", fmt.Errorf("tables `%s`.`%s` and `%s`.`%s` both map to topic %q (or to names Kafka treats as the same, "+
 			"since it reads '.' as '_'): their records would mix. Leave one out with SLUICE_EXCLUDE_TABLES, or rename it",
 			owner.db, owner.name, id.db, id.name, topic)
