@@ -116,3 +116,58 @@ func syncDir(dir string) error {
 	}
 	return nil
 }
+
+// Delete removes the position file of stream and its directory.
+func (t *FileTracker) Delete(_ context.Context, stream string) error {
+	path, err := t.path(stream)
+	if err != nil {
+		return err
+	}
+	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("delete position file: %w", err)
+	}
+	if err := os.Remove(filepath.Dir(path)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("delete position directory: %w", err)
+	}
+	return syncDir(t.Dir)
+}
+
+// List returns the streams that have a position file under Dir.
+func (t *FileTracker) List(_ context.Context) ([]string, error) {
+	entries, err := os.ReadDir(t.Dir)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("list position directory: %w", err)
+	}
+	var streams []string
+	for _, e := range entries {
+		if !e.IsDir() || !validStream.MatchString(e.Name()) {
+			continue
+		}
+		if _, err := os.Stat(filepath.Join(t.Dir, e.Name(), "position.json")); err == nil {
+			streams = append(streams, e.Name())
+		}
+	}
+	return streams, nil
+}
+
+// Check creates Dir when missing and verifies that a file can be written
+// in it.
+func (t *FileTracker) Check(_ context.Context) error {
+	if err := os.MkdirAll(t.Dir, 0o750); err != nil {
+		return fmt.Errorf("create position directory: %w", err)
+	}
+	f, err := os.CreateTemp(t.Dir, ".check-*.tmp")
+	if err != nil {
+		return fmt.Errorf("position directory %s is not writable: %w", t.Dir, err)
+	}
+	f.Close()
+	return os.Remove(f.Name())
+}
+
+// Close does nothing: a file tracker holds no open files between calls.
+func (t *FileTracker) Close() error { return nil }
+
+var _ Tracker = (*FileTracker)(nil)
