@@ -110,11 +110,11 @@ func (o *Options) appendValue(b []byte, column *schema.Column, v any) ([]byte, e
 		case []byte:
 			return appendString(b, string(doc)), nil
 		case *replication.JsonDiff:
-			// TODO: apply the diff to the before image to get the whole
-			// document. Until then the stream stops here, because writing
-			// the diff as the value would be wrong.
-			return nil, fmt.Errorf("the JSON value is a partial update (%s), written by a session with "+
-				"binlog_row_value_options=PARTIAL_JSON; keep that option off for every session", doc)
+			// The reader applies partial updates to the before image, so a
+			// diff here means one was not applied. Writing the diff as the
+			// value would be wrong.
+			return nil, fmt.Errorf("the JSON value is a partial update (%s) that was not applied "+
+				"to the document; written by a session with binlog_row_value_options=PARTIAL_JSON", doc)
 		}
 		return nil, unexpectedType(column, v)
 

@@ -128,11 +128,13 @@ func NewReader(cfg *Config, server *Server, from offsets.Position, log zerolog.L
 		Password: cfg.Password,
 		// TIMESTAMP values come out in UTC whatever the process's TZ is.
 		TimestampStringLocation: time.UTC,
-		// MySQL's binary JSON becomes the text MySQL itself prints: 1.0
-		// stays 1.0, and large integers keep every digit.
-		RenderJSONAsMySQLText: true,
-		HeartbeatPeriod:       time.Second,
-		ReadTimeout:           30 * time.Second,
+		RenderJSONAsMySQLText:   true,
+		// sluice decodes MySQL's binary JSON columns again itself, so that
+		// each document reads as MySQL prints it and partial JSON updates
+		// are applied (see rowimage.go).
+		RowsEventDecodeFunc: decodeRowsEvent,
+		HeartbeatPeriod:     time.Second,
+		ReadTimeout:         30 * time.Second,
 		// A lost connection ends the stream with an error: the worker
 		// resumes from the last committed transaction, never from the middle
 		// of one as go-mysql's own reconnect would.
@@ -648,6 +650,12 @@ func (r *Reader) rows(e *replication.RowsEvent, header *replication.EventHeader)
 			ErrPartialRowImage, r.file, r.sourceOf(header).Pos, r.txnGTID, cached.table, i, strings.Join(missing, ", "))
 	}
 
+	if e.Table.JsonColumnCount() > 0 {
+		if err := badJSONIn(e, cached.table); err != nil {
+			return nil, fmt.Errorf("binlog %s:%d (gtid %s): table %s: %w", r.file, r.sourceOf(header).Pos, r.txnGTID, cached.table, err)
+		}
+	}
+
 	source := r.sourceOf(header)
 	var changes []codec.Change
 	switch e.Type() {
@@ -663,7 +671,10 @@ func (r *Reader) rows(e *replication.RowsEvent, header *replication.EventHeader)
 			changes[i] = codec.Change{Table: cached.table, Op: codec.OpDelete, Before: row, Source: source}
 			changes[i].Source.Row = i
 		}
-	case replication.EnumRowsEventTypeUpdate:
+	case replication.EnumRowsEventTypeUpdate, replication.EnumRowsEventTypeUnknown:
+		if e.Type() == replication.EnumRowsEventTypeUnknown && !isPartialUpdate(e) {
+			return nil, fmt.Errorf("binlog %s:%d: rows event of unknown type %s", r.file, header.LogPos, header.EventType)
+		}
 		// Update events carry the before and after image of each row in turn.
 		changes = make([]codec.Change, len(e.Rows)/2)
 		for i := range changes {

@@ -110,16 +110,9 @@ func Inspect(ctx context.Context, cfg *Config) (*Server, error) {
 	problems = append(problems, checkVariable("binlog_format", string(values[3].AsString()), "ROW")...)
 	problems = append(problems, checkVariable("binlog_row_image", string(values[4].AsString()), "FULL")...)
 
-	// MySQL 8 can log a JSON update as a diff against the old value
-	// (binlog_row_value_options=PARTIAL_JSON); MariaDB has no such option.
-	if server.Flavor == mysql.MySQLFlavor {
-		if res, err := conn.Execute("SELECT @@binlog_row_value_options"); err == nil {
-			if value := string(res.Values[0][0].AsString()); strings.Contains(strings.ToUpper(value), "PARTIAL_JSON") {
-				problems = append(problems, "binlog_row_value_options is PARTIAL_JSON, which logs JSON updates as diffs that sluice "+
-					"cannot turn into whole values yet: run SET GLOBAL binlog_row_value_options = '' and remove it from the server's configuration")
-			}
-		}
-	}
+	// MySQL 8 can log a JSON update as a diff against the old document
+	// (binlog_row_value_options=PARTIAL_JSON). sluice applies the diffs to
+	// the before image, which binlog_row_image=FULL keeps whole.
 
 	// binlog_row_metadata exists from MySQL 8.0.1 and MariaDB 10.5; older
 	// servers write what MINIMAL writes.
