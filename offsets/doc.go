@@ -21,21 +21,26 @@
 //     covers.
 //  2. Commit the Kafka transaction. Changes and position become visible to
 //     read_committed consumers together, or, on abort, not at all.
-//  3. Save the position to the file tracker (temporary file, fsync, rename,
-//     fsync of the directory).
+//  3. Save the position to the tracker that SLUICE_OFFSETS_TYPE names: a
+//     file (temporary file, fsync, rename, fsync of the directory), a blob,
+//     or a table row. With the kafka tracker, step 1 is the only save.
 //
-// The file is never ahead of Kafka: it is saved only after step 2. A crash
-// between steps 2 and 3 leaves the file one or more commits behind; the
+// The tracker is never ahead of Kafka: it saves only after step 2. A crash
+// between steps 2 and 3 leaves the tracker one or more commits behind; the
 // positions topic then holds the newer position.
 //
 // # Start
 //
+//  0. Take the tracker's hold on the stream when the tracker is a Holder:
+//     a file lock, or a blob lease. A second worker of the same stream
+//     stops here, before it can fence the first. A hold that is lost later
+//     stops the worker before its next commit.
 //  1. Initialize the transactional producer (transactional id
 //     "sluice-<stream>"). The broker fences any older producer with that id
 //     and aborts the transaction it left open, so its records never become
 //     visible and nothing it wrote is counted twice.
 //  2. Read the stream's newest position from the positions topic with
-//     read_committed isolation, and the position from the file.
+//     read_committed isolation, and the position from the tracker.
 //  3. Resume from the newer of the two. When neither exists, start at the
 //     server's current binlog position and save it at once, so that a stop
 //     before the first commit cannot skip changes made meanwhile.

@@ -65,10 +65,51 @@ func LatestInTopic(ctx context.Context, client *kgo.Client, brokers []string, to
 }
 
 // scanPositions reads partition 0 of topic from offset start up to end and
-// returns the last position stored for stream.
+// returns the last position stored for stream. A tombstone, written when
+// the stream's position was deleted, counts as no position.
 func scanPositions(ctx context.Context, brokers []string, topic, stream string, start, end int64) (Position, bool, error) {
+	var (
+		latest Position
+		found  bool
+	)
+	err := scan(ctx, brokers, topic, start, end, func(r *kgo.Record) error {
+		if string(r.Key) != stream {
+			return nil
+		}
+		found = true
+		if r.Value == nil {
+			latest = Position{}
+			return nil
+		}
+		p, err := ParsePosition(r.Value)
+		if err != nil {
+			return fmt.Errorf("positions topic %q offset %d: %w", topic, r.Offset, err)
+		}
+		latest = p
+		return nil
+	})
+	if err != nil {
+		return Position{}, false, err
+	}
+	return latest, found, nil
+}
+
+// scanAll reads partition 0 of topic up to end and reports, for each
+// stream, whether its newest record is a position rather than a tombstone.
+func scanAll(ctx context.Context, brokers []string, topic string, end int64) (map[string]bool, error) {
+	live := map[string]bool{}
+	err := scan(ctx, brokers, topic, 0, end, func(r *kgo.Record) error {
+		live[string(r.Key)] = r.Value != nil
+		return nil
+	})
+	return live, err
+}
+
+// scan calls each for every committed record of partition 0 of topic from
+// offset start up to end.
+func scan(ctx context.Context, brokers []string, topic string, start, end int64, each func(*kgo.Record) error) error {
 	if start >= end {
-		return Position{}, false, nil
+		return nil
 	}
 	reader, err := kgo.NewClient(
 		kgo.SeedBrokers(brokers...),
@@ -76,49 +117,44 @@ func scanPositions(ctx context.Context, brokers []string, topic, stream string, 
 		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{topic: {0: kgo.NewOffset().At(start)}}),
 	)
 	if err != nil {
-		return Position{}, false, err
+		return err
 	}
 	defer reader.Close()
 
-	var (
-		latest Position
-		found  bool
-		next   = start
-	)
 	// sluice writes the topic only in transactions, so the offset before
 	// end holds a commit marker, which is never returned as a record. Other
-	// markers may stand before it too: a quiet poll also means the end.
+	// markers may come before it too: a quiet poll also means the end.
+	next := start
 	for next < end-1 {
 		pollCtx, cancel := context.WithTimeout(ctx, 2*time.Second)
 		fetches := reader.PollFetches(pollCtx)
 		cancel()
 		if ctx.Err() != nil {
-			return Position{}, false, ctx.Err()
+			return ctx.Err()
 		}
 		if fetches.NumRecords() == 0 {
 			if err := fetchError(fetches); err != nil {
-				return Position{}, false, fmt.Errorf("read positions topic %q: %w", topic, err)
+				return fmt.Errorf("read positions topic %q: %w", topic, err)
 			}
 			break
 		}
-		var parseErr error
+		var eachErr error
 		fetches.EachRecord(func(r *kgo.Record) {
 			next = r.Offset + 1
-			if r.Offset >= end || string(r.Key) != stream || parseErr != nil {
+			if r.Offset >= end || eachErr != nil {
 				return
 			}
-			p, err := ParsePosition(r.Value)
-			if err != nil {
-				parseErr = fmt.Errorf("positions topic %q offset %d: %w", topic, r.Offset, err)
-				return
-			}
-			latest, found = p, true
+			eachErr = each(r)
 		})
-		if parseErr != nil {
-			return Position{}, false, parseErr
+		if eachErr != nil {
+			return eachErr
 		}
 	}
-	return latest, found, nil
+	return nil
+}
+
+func isTopicExists(err error) bool {
+	return errors.Is(err, kerr.TopicAlreadyExists)
 }
 
 func fetchError(fetches kgo.Fetches) error {

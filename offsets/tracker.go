@@ -71,6 +71,8 @@ type backend struct {
 	open func(ctx context.Context) (Tracker, error)
 	// usage writes the backend's environment variables.
 	usage func(w io.Writer) error
+	// settings returns a new, empty settings struct of the backend.
+	settings func() any
 }
 
 var (
@@ -110,7 +112,19 @@ func Register[C any](name string, open func(ctx context.Context, settings *C) (T
 			}
 			return tw.Flush()
 		},
+		settings: func() any { return new(C) },
 	}
+}
+
+// Settings returns a pointer to a new, empty settings struct of backend
+// name, or nil when no backend has that name.
+func Settings(name string) any {
+	backendsMu.Lock()
+	defer backendsMu.Unlock()
+	if b, ok := backends[name]; ok {
+		return b.settings()
+	}
+	return nil
 }
 
 const usageFormat = `{{range .}}  {{usage_key .}}	{{usage_description .}}{{if usage_default .}} (default {{usage_default .}}){{end}}

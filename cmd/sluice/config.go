@@ -10,6 +10,7 @@ import (
 	"github.com/kelseyhightower/envconfig"
 
 	"github.com/sluice-cdc/sluice/codec"
+	"github.com/sluice-cdc/sluice/offsets"
 	"github.com/sluice-cdc/sluice/schema"
 )
 
@@ -48,7 +49,8 @@ type Config struct {
 	OversizeRecords string `envconfig:"SLUICE_OVERSIZE_RECORDS" default:"fail" desc:"a record larger than its topic's max.message.bytes: fail (stop with an error) or skip (log and leave it out)"`
 
 	StreamID       string `envconfig:"SLUICE_STREAM_ID" desc:"name of this stream: its position key and Kafka transactional id (sluice-<stream>); defaults to SLUICE_TOPIC_PREFIX"`
-	OffsetsDir     string `envconfig:"SLUICE_OFFSETS_DIR" default:"./offsets" desc:"directory where the file tracker keeps <stream>/position.json"`
+	OffsetsType    string `envconfig:"SLUICE_OFFSETS_TYPE" default:"file" desc:"where positions are kept: file, azblob, kafka, mysql, postgres, or a registered custom tracker; see Position trackers below"`
+	OffsetsDir     string `envconfig:"SLUICE_OFFSETS_DIR" default:"./offsets" desc:"directory where the file tracker keeps <stream>/position.json, and where the schema history is kept with every tracker"`
 	PositionsTopic string `envconfig:"SLUICE_POSITIONS_TOPIC" default:"__sluice_positions" desc:"compacted topic that gets each stream's position inside every Kafka transaction"`
 
 	CommitInterval     time.Duration `envconfig:"SLUICE_COMMIT_INTERVAL" default:"200ms" desc:"longest time between Kafka commits while changes arrive"`
@@ -140,6 +142,9 @@ func (c *Config) validate() error {
 	}
 	if len(c.KafkaBrokers) == 0 {
 		add("SLUICE_KAFKA_BROKERS is empty: set host:port of at least one broker")
+	}
+	if !offsets.IsRegistered(c.OffsetsType) {
+		add("SLUICE_OFFSETS_TYPE %q is not a tracker: use one of %s", c.OffsetsType, strings.Join(offsets.Types(), ", "))
 	}
 	if !topicName.MatchString(c.TopicPrefix) {
 		add("SLUICE_TOPIC_PREFIX %q is invalid: use letters, digits, '.', '_' and '-'", c.TopicPrefix)

@@ -37,6 +37,9 @@ func main() {
 }
 
 func run(args []string) int {
+	if len(args) > 0 && args[0] == "offsets" {
+		return offsetsCommand(args[1:], os.Stdout, os.Stderr)
+	}
 	for _, arg := range args {
 		switch arg {
 		case "-h", "-help", "--help", "help":
@@ -87,12 +90,22 @@ func run(args []string) int {
 			ConnectTimeout: cfg.StartupTimeout,
 			HistoryPath:    filepath.Join(cfg.OffsetsDir, cfg.StreamID, "schema-history.jsonl"),
 		},
-		tracker:    &offsets.FileTracker{Dir: cfg.OffsetsDir},
 		options:    options,
 		operations: cfg.operations(),
 	}
+	if cfg.OffsetsType != "kafka" {
+		if w.tracker, err = offsets.Open(stop, cfg.OffsetsType); err != nil {
+			fmt.Fprintf(os.Stderr, "sluice: %v\n", err)
+			return exitConfig
+		}
+		defer func() {
+			if err := w.tracker.Close(); err != nil {
+				log.Error().Err(err).Str("offsets_type", cfg.OffsetsType).Msg("closing the tracker failed")
+			}
+		}()
+	}
 	log.Info().Str("version", version).Str("mysql", w.sourceCfg.Host).Strs("kafka", cfg.KafkaBrokers).
-		Str("stream", cfg.StreamID).Msg("sluice starting")
+		Str("stream", cfg.StreamID).Str("offsets_type", cfg.OffsetsType).Msg("sluice starting")
 	if err := w.run(stop); err != nil {
 		log.Error().Err(err).Msg("sluice stopped on an error")
 		return exitFailed
@@ -114,6 +127,7 @@ func printHelp() {
 	fmt.Print(`sluice streams MySQL and MariaDB row changes into Kafka, exactly once.
 
 Usage: sluice [--help | --version]
+       sluice offsets list | show | set | delete   (sluice offsets --help)
 
 Configuration comes from these environment variables:
 
@@ -123,6 +137,13 @@ Configuration comes from these environment variables:
 	_ = envconfig.Usagef("", &Config{}, tw, `{{range .}}{{usage_key .}}	{{if usage_required .}}(required){{else}}{{usage_default .}}{{end}}	{{usage_description .}}
 {{end}}`)
 	tw.Flush()
+	fmt.Print(`
+Position trackers (SLUICE_OFFSETS_TYPE) and their variables:
+`)
+	for _, name := range offsets.Types() {
+		fmt.Printf("\n%s\n", name)
+		_ = offsets.Usage(os.Stdout, name)
+	}
 	fmt.Print(`
 Exit status: 0 after a clean stop (SIGTERM or SIGINT), 1 on a runtime error,
 2 on invalid configuration.

@@ -38,6 +38,14 @@ func (w *worker) start(ctx context.Context) error {
 				"that follows ALTER TABLE; binlog_row_metadata=FULL is exact for every kind of DDL")
 	}
 
+	// The hold comes before the transactional producer, whose start would
+	// fence a worker that already runs this stream.
+	if holder, ok := w.tracker.(offsets.Holder); ok {
+		if w.hold, err = holder.Hold(ctx, w.cfg.StreamID); err != nil {
+			return fmt.Errorf("offsets type %s: %w", w.cfg.OffsetsType, err)
+		}
+	}
+
 	err = w.retryStart(ctx, "Kafka", func() (err error) {
 		w.producer, err = sink.New(ctx, sink.Config{
 			Brokers:            w.cfg.KafkaBrokers,
@@ -51,10 +59,12 @@ func (w *worker) start(ctx context.Context) error {
 		return err
 	}, func(err error) bool { return !errors.Is(err, kerr.ProducerFenced) })
 	if err != nil {
+		w.release()
 		return err
 	}
 	if err := w.settlePosition(ctx); err != nil {
 		w.producer.Close()
+		w.release()
 		return err
 	}
 
@@ -117,17 +127,33 @@ func (w *worker) retryStart(ctx context.Context, server string, connect func() e
 	}
 }
 
+// release gives up the tracker's hold on the stream, if it has one.
+func (w *worker) release() {
+	if w.hold == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := w.hold.Release(ctx); err != nil {
+		w.log.Warn().Err(err).Msg("could not release the tracker's hold on the stream; it expires by itself")
+	}
+	w.hold = nil
+}
+
 // settlePosition picks the position to resume from: the newer of the one
-// in the file tracker and the one committed to the positions topic. The
-// topic is ahead when sluice stopped between a Kafka commit and the file
-// save. It is never behind, because the file is saved only after a commit.
+// in the tracker and the one committed to the positions topic. The topic
+// is ahead when sluice stopped between a Kafka commit and the tracker's
+// save. It is never behind, because the tracker saves only after a commit.
 func (w *worker) settlePosition(ctx context.Context) error {
 	if err := w.producer.EnsureTopic(ctx, w.cfg.PositionsTopic, offsets.TopicConfigs); err != nil {
 		return err
 	}
-	saved, err := w.tracker.Load(ctx, w.cfg.StreamID)
-	if err != nil {
-		return err
+	var saved offsets.Position
+	if w.tracker != nil {
+		var err error
+		if saved, err = w.tracker.Load(ctx, w.cfg.StreamID); err != nil {
+			return fmt.Errorf("offsets type %s: load the position of stream %q: %w", w.cfg.OffsetsType, w.cfg.StreamID, err)
+		}
 	}
 	inKafka, err := offsets.LatestInTopic(ctx, w.producer.Client(), w.cfg.KafkaBrokers, w.cfg.PositionsTopic, w.cfg.StreamID)
 	if err != nil {
@@ -146,16 +172,20 @@ func (w *worker) settlePosition(ctx context.Context) error {
 		}
 		w.log.Info().Str("position", position.String()).Msg("no saved position; starting at the server's current binlog position")
 	case saved.IsZero() || saved.Compare(inKafka) < 0:
-		w.log.Info().Str("file_position", saved.String()).Str("kafka_position", inKafka.String()).
-			Str("position", inKafka.String()).Msg("Kafka holds a newer committed position than the position file; resuming from Kafka's")
+		if w.tracker != nil {
+			w.log.Info().Str("tracker_position", saved.String()).Str("kafka_position", inKafka.String()).
+				Msg("Kafka holds a newer committed position than the tracker; resuming from Kafka's")
+		} else {
+			w.log.Info().Str("position", inKafka.String()).Msg("resuming from the position in the positions topic")
+		}
 		position = inKafka
 	case !inKafka.IsZero() && saved.Compare(inKafka) > 0:
-		// The file is saved only after Kafka commits, so it can be ahead
-		// only when the positions topic was deleted or the file restored
-		// from elsewhere.
-		w.log.Warn().Str("file_position", saved.String()).Str("kafka_position", inKafka.String()).
-			Msg("the position file is ahead of the positions topic; resuming from the file. " +
-				"If the file came from a backup or another stream, stop and move it away to resume from Kafka's position")
+		// The tracker saves only after Kafka commits, so it can be ahead
+		// only when the positions topic was deleted or the position
+		// restored from elsewhere.
+		w.log.Warn().Str("tracker_position", saved.String()).Str("kafka_position", inKafka.String()).
+			Msg("the tracker's position is ahead of the positions topic; resuming from the tracker's. " +
+				"If it came from a backup or another stream, stop and delete it (sluice offsets delete) to resume from Kafka's position")
 	default:
 		w.log.Info().Str("position", position.String()).Msg("resuming from the saved position")
 	}
@@ -170,8 +200,10 @@ func (w *worker) settlePosition(ctx context.Context) error {
 
 	// Saving at once means a restart never falls back to "current position"
 	// and skips changes made while sluice was down.
-	if err := w.tracker.Save(ctx, w.cfg.StreamID, position); err != nil {
-		return err
+	if w.tracker != nil {
+		if err := w.tracker.Save(ctx, w.cfg.StreamID, position); err != nil {
+			return fmt.Errorf("offsets type %s: save the position of stream %q: %w", w.cfg.OffsetsType, w.cfg.StreamID, err)
+		}
 	}
 	w.committed = position
 	return nil

@@ -26,9 +26,13 @@ type worker struct {
 	sourceCfg source.Config
 	server    *source.Server
 	producer  *sink.Producer
-	tracker   *offsets.FileTracker
-	encoder   *codec.JSON
-	options   codec.Options
+	// tracker keeps the position outside Kafka; nil with
+	// SLUICE_OFFSETS_TYPE=kafka, where the positions topic is the only copy.
+	tracker offsets.Tracker
+	// hold is the tracker's hold on the stream, when it can hold one.
+	hold    offsets.Hold
+	encoder *codec.JSON
+	options codec.Options
 	// operations are the codes of the operations to emit: c, u, d, t.
 	operations map[string]bool
 
@@ -60,6 +64,12 @@ type worker struct {
 // next start reconciles its position with the positions topic.
 var errCommitUncertain = errors.New("the outcome of the Kafka commit is unknown, so sluice stops; its next start resumes from the position that Kafka holds")
 
+// errHoldLost is wrapped by the error of a commit refused because the
+// tracker's hold on the stream was lost: another worker may own the
+// stream now, so this one stops without committing.
+var errHoldLost = errors.New("the tracker's hold on the stream was lost, so sluice stops without committing; " +
+	"another worker may have taken the stream over")
+
 // run starts the worker and streams until stop is done, then finishes the
 // open source transaction if it can, commits, and returns nil. Any other
 // return is an error that should end the process with a non-zero status.
@@ -73,6 +83,7 @@ func (w *worker) run(stop context.Context) error {
 		return err
 	}
 	defer w.producer.Close()
+	defer w.release()
 
 	// failures counts lost connections since the committed position last
 	// moved; failedAt is the committed position at the last one.
@@ -83,8 +94,8 @@ func (w *worker) run(stop context.Context) error {
 		if err == nil {
 			return nil
 		}
-		if errors.Is(err, errCommitUncertain) {
-			return w.explain(err)
+		if errors.Is(err, errCommitUncertain) || errors.Is(err, errHoldLost) {
+			return errors.Join(w.explain(err), w.producer.Abort(context.Background()))
 		}
 		if !retryableSourceError(err) {
 			return errors.Join(w.explain(err), w.commitBeforeFailure())
@@ -282,6 +293,13 @@ func (w *worker) commit(ctx context.Context) error {
 	if w.pending.Compare(w.committed) <= 0 && !w.producer.InTransaction() {
 		return nil
 	}
+	if w.hold != nil {
+		select {
+		case <-w.hold.Lost():
+			return fmt.Errorf("commit up to %s refused: %w", w.pending, errHoldLost)
+		default:
+		}
+	}
 	record, err := offsets.PositionRecord(w.cfg.PositionsTopic, w.cfg.StreamID, w.pending)
 	if err != nil {
 		return err
@@ -295,8 +313,10 @@ func (w *worker) commit(ctx context.Context) error {
 	}
 	// Kafka now holds the position; a crash before the save below is
 	// reconciled at the next start from the positions topic.
-	if err := w.tracker.Save(ctx, w.cfg.StreamID, w.pending); err != nil {
-		return fmt.Errorf("save position %s after the Kafka commit: %w: %w", w.pending, err, errCommitUncertain)
+	if w.tracker != nil {
+		if err := w.tracker.Save(ctx, w.cfg.StreamID, w.pending); err != nil {
+			return fmt.Errorf("save position %s after the Kafka commit: %w: %w", w.pending, err, errCommitUncertain)
+		}
 	}
 	w.committed = w.pending
 	w.uncommitted = false
