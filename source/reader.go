@@ -182,6 +182,16 @@ func (r *Reader) Next(ctx context.Context) (Step, error) {
 	case *replication.RotateEvent:
 		r.file = string(e.NextLogName)
 		r.tables = map[uint64]*cachedTable{}
+		// A rotation between transactions is a position of its own. Saving
+		// it keeps the saved position in a binlog file that exists, even
+		// while no captured table changes. The rotation that the server
+		// sends first on every connection has no timestamp.
+		if !r.inTxn && header.Timestamp != 0 {
+			step := r.end(header)
+			step.Position.File, step.Position.Pos = r.file, uint32(e.Position)
+			r.txnStart = step.Position
+			return step, nil
+		}
 
 	case *replication.MariadbGTIDEvent:
 		r.txnGTID = e.GTID.String()

@@ -273,3 +273,24 @@ func CurrentPosition(ctx context.Context, cfg *Config, server *Server) (offsets.
 	}
 	return offsets.Position{}, fmt.Errorf("read the current binlog position: %w", lastErr)
 }
+
+// HasBinlog reports whether the server still has the binlog file named
+// file, as SHOW BINARY LOGS lists them. A file that is gone was purged, and
+// reading cannot resume in it.
+func HasBinlog(ctx context.Context, cfg *Config, file string) (bool, error) {
+	conn, err := connect(ctx, cfg)
+	if err != nil {
+		return false, err
+	}
+	defer conn.Close()
+	res, err := conn.Execute("SHOW BINARY LOGS")
+	if err != nil {
+		return false, fmt.Errorf("list binlog files (SHOW BINARY LOGS): %w", err)
+	}
+	for i := range res.Values {
+		if name, _ := res.GetString(i, 0); name == file {
+			return true, nil
+		}
+	}
+	return false, nil
+}

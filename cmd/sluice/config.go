@@ -51,6 +51,7 @@ type Config struct {
 	StreamID       string `envconfig:"SLUICE_STREAM_ID" desc:"name of this stream: its position key and Kafka transactional id (sluice-<stream>); defaults to SLUICE_TOPIC_PREFIX"`
 	OffsetsType    string `envconfig:"SLUICE_OFFSETS_TYPE" default:"file" desc:"where positions are kept: file, azblob, kafka, mysql, postgres, or a registered custom tracker; see Position trackers below"`
 	OffsetsDir     string `envconfig:"SLUICE_OFFSETS_DIR" default:"./offsets" desc:"directory where the file tracker keeps <stream>/position.json, and where the schema history is kept with every tracker"`
+	PurgedPosition string `envconfig:"SLUICE_PURGED_POSITION" default:"fail" desc:"when the saved position's binlog file was purged: fail (stop with an error) or current (start at the server's current position; the changes in between are not emitted)"`
 	PositionsTopic string `envconfig:"SLUICE_POSITIONS_TOPIC" default:"__sluice_positions" desc:"compacted topic that gets each stream's position inside every Kafka transaction"`
 
 	CommitInterval     time.Duration `envconfig:"SLUICE_COMMIT_INTERVAL" default:"200ms" desc:"longest time between Kafka commits while changes arrive"`
@@ -142,6 +143,9 @@ func (c *Config) validate() error {
 	}
 	if len(c.KafkaBrokers) == 0 {
 		add("SLUICE_KAFKA_BROKERS is empty: set host:port of at least one broker")
+	}
+	if c.PurgedPosition != "fail" && c.PurgedPosition != "current" {
+		add("SLUICE_PURGED_POSITION %q is invalid: use fail or current", c.PurgedPosition)
 	}
 	if !offsets.IsRegistered(c.OffsetsType) {
 		add("SLUICE_OFFSETS_TYPE %q is not a tracker: use one of %s", c.OffsetsType, strings.Join(offsets.Types(), ", "))

@@ -127,6 +127,30 @@ func (w *worker) retryStart(ctx context.Context, server string, connect func() e
 	}
 }
 
+// checkPurged returns position when the server still has its binlog file.
+// When the file was purged, it fails with the ways out, or with
+// SLUICE_PURGED_POSITION=current returns the server's current position.
+func (w *worker) checkPurged(ctx context.Context, position offsets.Position) (offsets.Position, error) {
+	ok, err := source.HasBinlog(ctx, &w.sourceCfg, position.File)
+	if err != nil || ok {
+		return position, err
+	}
+	if w.cfg.PurgedPosition != "current" {
+		return position, fmt.Errorf("the saved position %s of stream %q names binlog file %s, which the server no longer has: "+
+			"it was purged, and the changes after that position are gone from the binlog. Either take a new snapshot of the "+
+			"captured tables and start from the current position (sluice offsets delete %s, or SLUICE_PURGED_POSITION=current), "+
+			"or restore the purged binlog files", position, w.cfg.StreamID, position.File, w.cfg.StreamID)
+	}
+	current, err := source.CurrentPosition(ctx, &w.sourceCfg, w.server)
+	if err != nil {
+		return position, err
+	}
+	w.log.Warn().Str("saved_position", position.String()).Str("position", current.String()).
+		Msg("the saved position's binlog file was purged; starting at the current position as SLUICE_PURGED_POSITION=current asks. " +
+			"Changes between the two positions are not emitted")
+	return current, nil
+}
+
 // release gives up the tracker's hold on the stream, if it has one.
 func (w *worker) release() {
 	if w.hold == nil {
@@ -190,6 +214,9 @@ func (w *worker) settlePosition(ctx context.Context) error {
 		w.log.Info().Str("position", position.String()).Msg("resuming from the saved position")
 	}
 
+	if position, err = w.checkPurged(ctx, position); err != nil {
+		return err
+	}
 	if position.ServerID != 0 && position.ServerID != w.server.ServerID {
 		return fmt.Errorf("the saved position %s was taken from the server with server_id %d, but %s:%d has server_id %d; "+
 			"a binlog position is only valid on the server that wrote it: point sluice at the original server, "+
