@@ -40,8 +40,14 @@ func (w *worker) start(ctx context.Context) error {
 
 	// The hold comes before the transactional producer, whose start would
 	// fence a worker that already runs this stream.
+	// A hold left by a worker that was killed expires by itself, such as a
+	// blob lease, so a held stream is retried within the startup timeout.
 	if holder, ok := w.tracker.(offsets.Holder); ok {
-		if w.hold, err = holder.Hold(ctx, w.cfg.StreamID); err != nil {
+		err = w.retryStart(ctx, "the stream's tracker hold", func() (err error) {
+			w.hold, err = holder.Hold(ctx, w.cfg.StreamID)
+			return err
+		}, func(err error) bool { return errors.Is(err, offsets.ErrHeld) })
+		if err != nil {
 			return fmt.Errorf("offsets type %s: %w", w.cfg.OffsetsType, err)
 		}
 	}
