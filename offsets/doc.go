@@ -62,6 +62,17 @@
 // from its start and drops those rows events. Consumers see such a source
 // transaction in parts, and sluice logs each split.
 //
+// # Keeping the position fresh
+//
+// Every transaction end moves the pending position, also for transactions
+// that touch no captured table, and so does every binlog rotation. Such a
+// position is committed like any other, in a Kafka transaction that holds
+// only the position record. A stream whose tables stay quiet thus keeps a
+// position in a binlog file that the server still has. A start from a
+// position whose file was purged stops with an error that names the
+// position and the ways out, unless SLUICE_PURGED_POSITION=current asks to
+// start at the server's current position.
+//
 // A position saved by one server is not valid on another: start refuses a
 // position whose server_id differs from the source's.
 package offsets

@@ -22,7 +22,7 @@ func (w *worker) start(ctx context.Context) error {
 	defer cancel()
 
 	var server *source.Server
-	err := w.retryStart(ctx, "MySQL", func() (err error) {
+	err := w.retryStart(ctx, "MySQL is not reachable yet", func() (err error) {
 		server, err = source.Inspect(ctx, &w.sourceCfg)
 		return err
 	}, retryableSourceError)
@@ -43,7 +43,7 @@ func (w *worker) start(ctx context.Context) error {
 	// A hold left by a worker that was killed expires by itself, such as a
 	// blob lease, so a held stream is retried within the startup timeout.
 	if holder, ok := w.tracker.(offsets.Holder); ok {
-		err = w.retryStart(ctx, "the stream's tracker hold", func() (err error) {
+		err = w.retryStart(ctx, "another worker holds the stream, or held it until it was killed", func() (err error) {
 			w.hold, err = holder.Hold(ctx, w.cfg.StreamID)
 			return err
 		}, func(err error) bool { return errors.Is(err, offsets.ErrHeld) })
@@ -52,7 +52,7 @@ func (w *worker) start(ctx context.Context) error {
 		}
 	}
 
-	err = w.retryStart(ctx, "Kafka", func() (err error) {
+	err = w.retryStart(ctx, "Kafka is not reachable yet", func() (err error) {
 		w.producer, err = sink.New(ctx, sink.Config{
 			Brokers:            w.cfg.KafkaBrokers,
 			TransactionalID:    "sluice-" + w.cfg.StreamID,
@@ -113,7 +113,7 @@ func (w *worker) createTopics(ctx context.Context) error {
 // retryStart calls connect until it succeeds, fails with an error that
 // retryable rejects, or ctx (bounded by SLUICE_STARTUP_TIMEOUT) ends, so
 // that sluice may start before its servers are ready.
-func (w *worker) retryStart(ctx context.Context, server string, connect func() error, retryable func(error) bool) error {
+func (w *worker) retryStart(ctx context.Context, problem string, connect func() error, retryable func(error) bool) error {
 	for attempt := 1; ; attempt++ {
 		err := connect()
 		if err == nil || !retryable(err) {
@@ -124,7 +124,7 @@ func (w *worker) retryStart(ctx context.Context, server string, connect func() e
 		if time.Until(deadline) < delay {
 			return fmt.Errorf("%w (still failing after %d attempts within SLUICE_STARTUP_TIMEOUT=%s)", err, attempt, w.cfg.StartupTimeout)
 		}
-		w.log.Warn().Err(err).Int("attempt", attempt).Dur("retry_in", delay).Msg(server + " is not reachable yet; retrying")
+		w.log.Warn().Err(err).Int("attempt", attempt).Dur("retry_in", delay).Msg(problem + "; retrying")
 		select {
 		case <-ctx.Done():
 			return err
