@@ -19,6 +19,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -274,6 +275,14 @@ type record struct {
 	Value     []byte // nil for a tombstone
 }
 
+// batchCounter counts the record batches a consumer reads, including
+// batches of aborted transactions that read_committed never returns.
+type batchCounter struct{ read atomic.Int64 }
+
+func (c *batchCounter) OnFetchBatchRead(kgo.BrokerMetadata, string, int32, kgo.FetchBatchMetrics) {
+	c.read.Add(1)
+}
+
 // consumeAll reads every committed record of the topics, with
 // read_committed isolation, up to their last stable offsets at the time of
 // the call. Missing topics count as empty.
@@ -308,10 +317,12 @@ func consumeAll(t testing.TB, topics ...string) []record {
 		return nil
 	}
 
+	batches := &batchCounter{}
 	cl, err := kgo.NewClient(
 		kgo.SeedBrokers(kafkaAddr),
 		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
 		kgo.ConsumePartitions(partitions),
+		kgo.WithHooks(batches),
 	)
 	if err != nil {
 		t.Fatal(err)
@@ -320,6 +331,7 @@ func consumeAll(t testing.TB, topics ...string) []record {
 
 	var out []record
 	quiet := 0
+	var lastRead int64
 	for len(remaining) > 0 && quiet < 3 {
 		pollCtx, pollCancel := context.WithTimeout(ctx, time.Second)
 		fetches := cl.PollFetches(pollCtx)
@@ -328,7 +340,13 @@ func consumeAll(t testing.TB, topics ...string) []record {
 			t.Fatalf("consuming %v timed out", topics)
 		}
 		if fetches.NumRecords() == 0 {
-			quiet++ // transaction markers at the end are never returned
+			// Transaction markers at the end are never returned. A poll that
+			// read only aborted batches still made progress, though.
+			if read := batches.read.Load(); read == lastRead {
+				quiet++
+			} else {
+				lastRead = read
+			}
 			continue
 		}
 		quiet = 0

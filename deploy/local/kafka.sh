@@ -226,7 +226,9 @@ cmd_start() {
 	printf '%s\n' "$server_pid" >"$KAFKA_PID_FILE"
 
 	local deadline=$((SECONDS + KAFKA_START_TIMEOUT))
-	until [[ -f "$KAFKA_LOG" ]] && tail -c "+$((log_offset + 1))" "$KAFKA_LOG" | grep -q 'Kafka Server started'; do
+	# grep reads to the end rather than stopping at the match (-q): tail
+	# would die of SIGPIPE on a long log, and pipefail would fail the test.
+	until [[ -f "$KAFKA_LOG" ]] && tail -c "+$((log_offset + 1))" "$KAFKA_LOG" | grep 'Kafka Server started' >/dev/null; do
 		if ! kill -0 "$server_pid" 2>/dev/null; then
 			tail -n 30 "$KAFKA_LOG" "$STDOUT_LOG" >&2 2>/dev/null || true
 			sluice_die "Kafka exited during startup; see $KAFKA_LOG and $STDOUT_LOG"
