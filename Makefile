@@ -28,7 +28,7 @@ help: ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
 .PHONY: up
-up: ## Install (first run) and start MariaDB, Kafka and kcat on 127.0.0.1.
+up: ## Install (first run) and start MariaDB, Kafka, kcat, Azurite and PostgreSQL on 127.0.0.1.
 	@$(LOCAL)/up.sh
 
 .PHONY: down
@@ -66,6 +66,11 @@ test: up ## Run the unit tests and the integration tests against the local serve
 .PHONY: test-unit
 test-unit: ## Run only the unit tests (no servers needed).
 	$(GO) test -count=1 ./...
+
+.PHONY: crash
+crash: up ## Kill sluice 100 times under load with each position tracker and print what was lost or duplicated.
+	@set -o pipefail; SLUICE_CRASH_KILLS=$${SLUICE_CRASH_KILLS:-100} $(GO) test -count=1 -tags integration -timeout 120m \
+		-run 'TestCrashEveryTracker' -v ./integration/ | grep -E 'kills during|^(--- |ok|FAIL|PASS)'
 
 .PHONY: bench
 bench: up build ## Measure sluice against the binlog-read and Kafka-produce ceilings.

@@ -208,7 +208,9 @@ func syncDir(dir string) error {
 	return nil
 }
 
-// Delete removes the position file of stream and its directory.
+// Delete removes the position file of stream, and its directory unless
+// other files remain there, such as the lock file of Hold or the schema
+// history.
 func (t *FileTracker) Delete(_ context.Context, stream string) error {
 	path, err := t.path(stream)
 	if err != nil {
@@ -217,7 +219,12 @@ func (t *FileTracker) Delete(_ context.Context, stream string) error {
 	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("delete position file: %w", err)
 	}
-	if err := os.Remove(filepath.Dir(path)); err != nil && !errors.Is(err, os.ErrNotExist) {
+	dir := filepath.Dir(path)
+	err = os.Remove(dir)
+	switch {
+	case errors.Is(err, syscall.ENOTEMPTY) || errors.Is(err, syscall.EEXIST):
+		return syncDir(dir)
+	case err != nil && !errors.Is(err, os.ErrNotExist):
 		return fmt.Errorf("delete position directory: %w", err)
 	}
 	return syncDir(t.Dir)

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Stops the local Kafka and MariaDB servers and keeps their data.
+# Stops the local Kafka, MariaDB, PostgreSQL and Azurite servers and keeps
+# their data.
 # With --wipe it also deletes $SLUICE_LOCAL_DIR (data, config, logs), but not
 # the download cache $SLUICE_CACHE_DIR or Maven's ~/.m2.
 #
@@ -28,10 +29,12 @@ case "${1:-}" in
 	;;
 esac
 
-# Both servers get a stop request even when the first stop fails.
+# Every server gets a stop request even when an earlier stop fails.
 status=0
 "$here/kafka.sh" stop || status=$?
 "$here/mariadb.sh" stop || status=$?
+"$here/postgres.sh" stop || status=$?
+"$here/azurite.sh" stop || status=$?
 if ((status != 0)); then
 	sluice_die "a server did not stop; $SLUICE_LOCAL_DIR was left as it is"
 fi

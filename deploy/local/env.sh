@@ -20,7 +20,8 @@ fi
 
 # All server state (data, config, logs, pid files). "down.sh --wipe" deletes it.
 : "${SLUICE_LOCAL_DIR:=$SLUICE_REPO_DIR/.local}"
-# Downloaded artifacts that survive a wipe (the Kafka jars; Maven's own cache is ~/.m2).
+# Downloaded artifacts that survive a wipe (the Kafka jars and the Azurite package;
+# Maven's own cache is ~/.m2).
 : "${SLUICE_CACHE_DIR:=$SLUICE_REPO_DIR/.cache}"
 
 # Relative overrides would break once a script changes directory.
@@ -41,6 +42,23 @@ case "$SLUICE_CACHE_DIR" in /*) ;; *) SLUICE_CACHE_DIR="$PWD/$SLUICE_CACHE_DIR" 
 # Seconds to wait for the server to accept connections after a start.
 : "${MARIADB_START_TIMEOUT:=60}"
 
+# PostgreSQL, for the postgres position tracker. Port 5433, because a packaged
+# PostgreSQL service may hold 5432.
+: "${POSTGRES_HOST:=127.0.0.1}"
+: "${POSTGRES_PORT:=5433}"
+: "${POSTGRES_USER:=sluice}"
+: "${POSTGRES_PASSWORD:=sluice}"
+: "${POSTGRES_DB:=sluice}"
+: "${POSTGRES_DIR:=$SLUICE_LOCAL_DIR/postgres}"
+: "${POSTGRES_DATA_DIR:=$POSTGRES_DIR/data}"
+: "${POSTGRES_LOG:=$POSTGRES_DIR/postgres.log}"
+: "${POSTGRES_PID_FILE:=$POSTGRES_DIR/postgres.pid}"
+# PostgreSQL refuses to run as root, so a script run as root starts the server
+# as this system user, which Debian's postgresql package creates.
+: "${POSTGRES_OS_USER:=postgres}"
+# Seconds to wait for the server to accept connections after a start.
+: "${POSTGRES_START_TIMEOUT:=60}"
+
 # Kafka, one KRaft node that is both broker and controller.
 : "${KAFKA_VERSION:=4.3.2}"
 : "${KAFKA_HOST:=127.0.0.1}"
@@ -60,12 +78,40 @@ case "$SLUICE_CACHE_DIR" in /*) ;; *) SLUICE_CACHE_DIR="$PWD/$SLUICE_CACHE_DIR" 
 # Seconds to wait for "Kafka Server started" in the broker log after a start.
 : "${KAFKA_START_TIMEOUT:=120}"
 
+# Azurite, the Azure Blob Storage emulator, for the azblob position tracker.
+# Azurite 3.36 and later require Node.js 21 or newer (the engines field of
+# their package.json); 3.35 requires Node.js 10 or newer.
+: "${AZURITE_VERSION:=3.35.0}"
+: "${AZURITE_HOST:=127.0.0.1}"
+: "${AZURITE_BLOB_PORT:=10000}"
+: "${AZURITE_DIR:=$SLUICE_LOCAL_DIR/azurite}"
+: "${AZURITE_DATA_DIR:=$AZURITE_DIR/data}"
+: "${AZURITE_LOG:=$AZURITE_DIR/azurite.log}"
+: "${AZURITE_PID_FILE:=$AZURITE_DIR/azurite.pid}"
+# npm installs the azurite package here, in node_modules/.
+: "${AZURITE_INSTALL_DIR:=$SLUICE_CACHE_DIR/azurite}"
+# Seconds to wait for the blob port to accept connections after a start.
+: "${AZURITE_START_TIMEOUT:=30}"
+# Azurite's built-in development account and its key, which Microsoft
+# publishes for the emulator; they are no secret and work nowhere else.
+# These four are always set here, because an override would not reach Azurite.
+AZURITE_ACCOUNT=devstoreaccount1
+AZURITE_KEY='Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=='
+# Azurite serves each account under a path of its own.
+AZURITE_BLOB_ENDPOINT="http://$AZURITE_HOST:$AZURITE_BLOB_PORT/$AZURITE_ACCOUNT"
+AZURITE_CONNECTION_STRING="DefaultEndpointsProtocol=http;AccountName=$AZURITE_ACCOUNT;AccountKey=$AZURITE_KEY;BlobEndpoint=$AZURITE_BLOB_ENDPOINT;"
+
 export SLUICE_REPO_DIR SLUICE_LOCAL_DIR SLUICE_CACHE_DIR
 export MARIADB_HOST MARIADB_PORT MARIADB_USER MARIADB_PASSWORD MARIADB_DIR MARIADB_DATA_DIR
 export MARIADB_CONFIG MARIADB_LOG MARIADB_PID_FILE MARIADB_SOCKET MARIADB_START_TIMEOUT
+export POSTGRES_HOST POSTGRES_PORT POSTGRES_USER POSTGRES_PASSWORD POSTGRES_DB POSTGRES_DIR
+export POSTGRES_DATA_DIR POSTGRES_LOG POSTGRES_PID_FILE POSTGRES_OS_USER POSTGRES_START_TIMEOUT
 export KAFKA_VERSION KAFKA_HOST KAFKA_PORT KAFKA_CONTROLLER_PORT KAFKA_BOOTSTRAP_SERVERS
 export KAFKA_DIR KAFKA_DATA_DIR KAFKA_CONFIG KAFKA_LOG KAFKA_PID_FILE KAFKA_LIBS_DIR
 export KAFKA_LOG4J_VERSION KAFKA_HEAP_OPTS KAFKA_START_TIMEOUT
+export AZURITE_VERSION AZURITE_HOST AZURITE_BLOB_PORT AZURITE_DIR AZURITE_DATA_DIR AZURITE_LOG
+export AZURITE_PID_FILE AZURITE_INSTALL_DIR AZURITE_START_TIMEOUT AZURITE_ACCOUNT AZURITE_KEY
+export AZURITE_BLOB_ENDPOINT AZURITE_CONNECTION_STRING
 
 # Helpers for the deploy/local scripts. They print to stderr so that stdout
 # stays clean for commands such as "kafka.sh classpath".
@@ -93,6 +139,26 @@ sluice_pid_alive() {
 	[[ "$pid" =~ ^[0-9]+$ ]] || return 1
 	[[ -r "/proc/$pid/cmdline" ]] || return 1
 	tr '\0' ' ' <"/proc/$pid/cmdline" | grep -qF -- "$marker"
+}
+
+# Sends signal $3 to process $2 of server $1 and waits up to $4 seconds for
+# it to exit. Then it kills the process when $5 is "kill", or fails.
+sluice_stop_pid() {
+	local name="$1" pid="$2" signal="$3" timeout="$4" on_timeout="$5"
+	sluice_log "Stopping $name (pid $pid) ..."
+	kill "-$signal" "$pid" 2>/dev/null || true
+	local deadline=$((SECONDS + timeout))
+	while [[ -d "/proc/$pid" ]]; do
+		if ((SECONDS >= deadline)); then
+			if [[ "$on_timeout" != kill ]]; then
+				sluice_die "$name (pid $pid) did not stop within ${timeout}s"
+			fi
+			sluice_log "$name (pid $pid) did not stop within ${timeout}s; killing it."
+			kill -KILL "$pid" 2>/dev/null || true
+			break
+		fi
+		sleep 0.2
+	done
 }
 
 # Installs Debian packages without recommends. apt-get update runs first
@@ -130,9 +196,14 @@ if [ -n "${BASH_VERSION:-}" ] && [[ "${BASH_SOURCE[0]}" == "$0" ]]; then
 	for name in SLUICE_REPO_DIR SLUICE_LOCAL_DIR SLUICE_CACHE_DIR \
 		MARIADB_HOST MARIADB_PORT MARIADB_USER MARIADB_PASSWORD MARIADB_DIR MARIADB_DATA_DIR \
 		MARIADB_CONFIG MARIADB_LOG MARIADB_PID_FILE MARIADB_SOCKET MARIADB_START_TIMEOUT \
+		POSTGRES_HOST POSTGRES_PORT POSTGRES_USER POSTGRES_PASSWORD POSTGRES_DB POSTGRES_DIR \
+		POSTGRES_DATA_DIR POSTGRES_LOG POSTGRES_PID_FILE POSTGRES_OS_USER POSTGRES_START_TIMEOUT \
 		KAFKA_VERSION KAFKA_HOST KAFKA_PORT KAFKA_CONTROLLER_PORT KAFKA_BOOTSTRAP_SERVERS \
 		KAFKA_DIR KAFKA_DATA_DIR KAFKA_CONFIG KAFKA_LOG KAFKA_PID_FILE KAFKA_LIBS_DIR \
-		KAFKA_LOG4J_VERSION KAFKA_HEAP_OPTS KAFKA_START_TIMEOUT; do
+		KAFKA_LOG4J_VERSION KAFKA_HEAP_OPTS KAFKA_START_TIMEOUT \
+		AZURITE_VERSION AZURITE_HOST AZURITE_BLOB_PORT AZURITE_DIR AZURITE_DATA_DIR AZURITE_LOG \
+		AZURITE_PID_FILE AZURITE_INSTALL_DIR AZURITE_START_TIMEOUT AZURITE_ACCOUNT AZURITE_KEY \
+		AZURITE_BLOB_ENDPOINT AZURITE_CONNECTION_STRING; do
 		printf '%s=%s\n' "$name" "${!name}"
 	done
 fi

@@ -250,22 +250,10 @@ cmd_stop() {
 		rm -f "$KAFKA_PID_FILE"
 		return 0
 	fi
-	local pid
-	pid="$(<"$KAFKA_PID_FILE")"
-	sluice_log "Stopping Kafka (pid $pid) ..."
-	# SIGTERM runs Kafka's shutdown hook, which closes the logs cleanly.
-	kill -TERM "$pid"
-	local deadline=$((SECONDS + 60))
-	while [[ -d "/proc/$pid" ]]; do
-		if ((SECONDS >= deadline)); then
-			# Written records are in the OS page cache, and the next start
-			# recovers the logs, so killing the process loses no acknowledged record.
-			sluice_log "Kafka (pid $pid) did not stop within 60s; killing it."
-			kill -KILL "$pid" 2>/dev/null || true
-			break
-		fi
-		sleep 0.2
-	done
+	# SIGTERM runs Kafka's shutdown hook, which closes the logs cleanly. A
+	# kill after the timeout loses no acknowledged record: written records
+	# are in the OS page cache, and the next start recovers the logs.
+	sluice_stop_pid Kafka "$(<"$KAFKA_PID_FILE")" TERM 60 kill
 	rm -f "$KAFKA_PID_FILE"
 	sluice_log "Kafka stopped."
 }
