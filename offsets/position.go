@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/go-mysql-org/go-mysql/mysql"
 )
 
 // Position is a point in a source server's binlog at which a transaction
@@ -117,8 +119,64 @@ func ParsePosition(data []byte) (Position, error) {
 	if p.File == "" || p.Pos == 0 {
 		return Position{}, fmt.Errorf("%w: binlog file or offset missing in %q", ErrInvalidPosition, data)
 	}
-	if _, err := fileNumber(p.File); err != nil {
-		return Position{}, fmt.Errorf("%w: %v", ErrInvalidPosition, err)
+	if err := p.Validate(); err != nil {
+		return Position{}, err
 	}
 	return p, nil
+}
+
+// Validate checks that p names a binlog file with a numeric suffix and an
+// offset, and that its GTID set is valid in its flavor's syntax.
+func (p Position) Validate() error {
+	if p.File == "" || p.Pos == 0 {
+		return fmt.Errorf("%w: binlog file or offset missing", ErrInvalidPosition)
+	}
+	if _, err := fileNumber(p.File); err != nil {
+		return fmt.Errorf("%w: %v", ErrInvalidPosition, err)
+	}
+	if p.GTIDSet != "" {
+		if _, err := p.gtids(); err != nil {
+			return fmt.Errorf("%w: GTID set %q: %v", ErrInvalidPosition, p.GTIDSet, err)
+		}
+	}
+	return nil
+}
+
+func (p Position) gtids() (mysql.GTIDSet, error) {
+	switch p.Flavor {
+	case mysql.MySQLFlavor, mysql.MariaDBFlavor:
+		return mysql.ParseGTIDSet(p.Flavor, p.GTIDSet)
+	}
+	return nil, fmt.Errorf("flavor %q is not mysql or mariadb", p.Flavor)
+}
+
+// CompareGTIDSets compares the GTID sets of p and q as sets: -1 when p's is
+// a proper subset of q's, 0 when they are equal, +1 when it is a proper
+// superset. comparable is false when neither contains the other, or when
+// either position has no GTID set.
+func (p Position) CompareGTIDSets(q Position) (order int, comparable bool, err error) {
+	if p.GTIDSet == "" || q.GTIDSet == "" {
+		return 0, false, nil
+	}
+	if p.Flavor != q.Flavor {
+		return 0, false, fmt.Errorf("cannot compare a %s GTID set with a %s one", p.Flavor, q.Flavor)
+	}
+	a, err := p.gtids()
+	if err != nil {
+		return 0, false, err
+	}
+	b, err := q.gtids()
+	if err != nil {
+		return 0, false, err
+	}
+	aHasB, bHasA := a.Contain(b), b.Contain(a)
+	switch {
+	case aHasB && bHasA:
+		return 0, true, nil
+	case bHasA:
+		return -1, true, nil
+	case aHasB:
+		return 1, true, nil
+	}
+	return 0, false, nil
 }

@@ -254,3 +254,61 @@ func TestPositionRecord(t *testing.T) {
 		t.Errorf("record value parses to %+v; want %+v", got, p)
 	}
 }
+
+func TestCompareGTIDSets(t *testing.T) {
+	const uuid = "3e11fa47-71ca-11e1-9e33-c80aa9429562"
+	mysqlAt := func(set string) Position { return Position{Flavor: "mysql", File: "b.000001", Pos: 4, GTIDSet: set} }
+	mariaAt := func(set string) Position { return Position{Flavor: "mariadb", File: "b.000001", Pos: 4, GTIDSet: set} }
+	tests := []struct {
+		name       string
+		p, q       Position
+		order      int
+		comparable bool
+	}{
+		{"mysql equal", mysqlAt(uuid + ":1-20"), mysqlAt(uuid + ":1-20"), 0, true},
+		{"mysql subset", mysqlAt(uuid + ":1-20"), mysqlAt(uuid + ":1-25"), -1, true},
+		{"mysql gap filled later", mysqlAt(uuid + ":1-20:25"), mysqlAt(uuid + ":1-25"), -1, true},
+		{"mysql superset", mysqlAt(uuid + ":1-25"), mysqlAt(uuid + ":1-20:25"), 1, true},
+		{"mysql neither", mysqlAt(uuid + ":1-20:25"), mysqlAt(uuid + ":1-22"), 0, false},
+		{"mariadb two domains", mariaAt("0-1-100,1-1-5"), mariaAt("0-1-90,1-1-5"), 1, true},
+		{"no set", mysqlAt(""), mysqlAt(uuid + ":1"), 0, false},
+	}
+	for _, tt := range tests {
+		order, comparable, err := tt.p.CompareGTIDSets(tt.q)
+		if err != nil {
+			t.Errorf("%s: %v", tt.name, err)
+			continue
+		}
+		if order != tt.order || comparable != tt.comparable {
+			t.Errorf("%s: CompareGTIDSets = %d, %v; want %d, %v", tt.name, order, comparable, tt.order, tt.comparable)
+		}
+	}
+	if _, _, err := mysqlAt(uuid + ":1").CompareGTIDSets(mariaAt("0-1-1")); err == nil {
+		t.Error("comparing a MySQL and a MariaDB GTID set succeeded, want an error")
+	}
+}
+
+func TestPositionValidate(t *testing.T) {
+	valid := []Position{
+		{File: "mysql-bin.000001", Pos: 4},
+		{Flavor: "mysql", File: "mysql-bin.000001", Pos: 4, GTIDSet: "3e11fa47-71ca-11e1-9e33-c80aa9429562:1-5"},
+		{Flavor: "mariadb", File: "mariadb-bin.000001", Pos: 4, GTIDSet: "0-1-5"},
+	}
+	for _, p := range valid {
+		if err := p.Validate(); err != nil {
+			t.Errorf("Validate(%s): %v", p, err)
+		}
+	}
+	invalid := []Position{
+		{File: "mysql-bin", Pos: 4},
+		{File: "mysql-bin.000001"},
+		{Flavor: "mysql", File: "mysql-bin.000001", Pos: 4, GTIDSet: "not a set"},
+		{Flavor: "mariadb", File: "mariadb-bin.000001", Pos: 4, GTIDSet: "0-1"},
+		{Flavor: "oracle", File: "mysql-bin.000001", Pos: 4, GTIDSet: "0-1-5"},
+	}
+	for _, p := range invalid {
+		if err := p.Validate(); !errors.Is(err, ErrInvalidPosition) {
+			t.Errorf("Validate(%+v) = %v, want ErrInvalidPosition", p, err)
+		}
+	}
+}
