@@ -60,9 +60,9 @@ func trackerEnv(t *testing.T, tracker string, f *fixture) []string {
 
 // TestCrashEveryTracker kills sluice with SIGKILL at random points of a
 // load of mixed single-row and multi-row transactions, with each tracker,
-// restarts it every time, and then compares what read_committed consumers
-// see with the source: nothing lost, nothing duplicated, order per key
-// kept.
+// and restarts it every time. Then it compares what read_committed
+// consumers see with the source: nothing lost, nothing duplicated, order
+// per key kept.
 func TestCrashEveryTracker(t *testing.T) {
 	for _, tracker := range []string{"file", "kafka", "azblob", "mysql", "postgres"} {
 		t.Run(tracker, func(t *testing.T) {
