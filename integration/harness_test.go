@@ -231,7 +231,8 @@ func (f *fixture) startReady(extra ...string) *process {
 			f.t.Fatalf("sluice exited with status %d before it was ready:\n%s", p.exit, p.output())
 		default:
 		}
-		return strings.Contains(p.output(), `"message":"no saved position`) ||
+		return strings.Contains(p.output(), `"message":"streaming"`) ||
+			strings.Contains(p.output(), `"message":"no saved position`) ||
 			strings.Contains(p.output(), `"message":"resuming from`) ||
 			strings.Contains(p.output(), `"message":"Kafka holds a newer`)
 	})

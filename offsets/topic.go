@@ -2,8 +2,10 @@ package offsets
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"sort"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
@@ -36,13 +38,19 @@ func PositionRecord(topic, stream string, p Position) (*kgo.Record, error) {
 const searchWindow = 5000
 
 // LatestInTopic returns the newest position of stream committed to the
-// positions topic, or a zero Position when there is none. It reads with
-// read_committed isolation, so positions of aborted transactions are not
-// seen. Call it after the stream's transactional producer has initialized,
-// so that no transaction of an older producer is still open.
+// positions topic, or a zero Position when there is none. Positions of
+// aborted transactions, and of transactions still open, are not seen. Call
+// it after the stream's transactional producer has initialized, so that no
+// transaction of an older producer of the stream is still open.
+//
+// Many streams share the topic, so another stream's open transaction may
+// sit before this stream's newest committed position. A read_committed
+// consumer stops at such a transaction, so the topic is read uncommitted,
+// up to its high watermark, and each transaction's records count once its
+// commit marker is read.
 func LatestInTopic(ctx context.Context, client *kgo.Client, brokers []string, topic, stream string) (Position, error) {
 	admin := kadm.NewClient(client)
-	ends, err := admin.ListCommittedOffsets(ctx, topic)
+	ends, err := admin.ListEndOffsets(ctx, topic)
 	if err != nil {
 		return Position{}, fmt.Errorf("list end offsets of positions topic %q: %w", topic, err)
 	}
@@ -65,8 +73,8 @@ func LatestInTopic(ctx context.Context, client *kgo.Client, brokers []string, to
 }
 
 // scanPositions reads partition 0 of topic from offset start up to end and
-// returns the last position stored for stream. A tombstone, written when
-// the stream's position was deleted, counts as no position.
+// returns the last committed position stored for stream. A tombstone,
+// written when the stream's position was deleted, counts as no position.
 func scanPositions(ctx context.Context, brokers []string, topic, stream string, start, end int64) (Position, bool, error) {
 	var (
 		latest Position
@@ -95,7 +103,8 @@ func scanPositions(ctx context.Context, brokers []string, topic, stream string, 
 }
 
 // scanAll reads partition 0 of topic up to end and reports, for each
-// stream, whether its newest record is a position rather than a tombstone.
+// stream, whether its newest committed record is a position rather than a
+// tombstone.
 func scanAll(ctx context.Context, brokers []string, topic string, end int64) (map[string]bool, error) {
 	live := map[string]bool{}
 	err := scan(ctx, brokers, topic, 0, end, func(r *kgo.Record) error {
@@ -105,15 +114,24 @@ func scanAll(ctx context.Context, brokers []string, topic string, end int64) (ma
 	return live, err
 }
 
-// scan calls each for every committed record of partition 0 of topic from
-// offset start up to end.
+// quietPolls is how many empty polls of a second each end a scan before
+// it reaches its end offset.
+const quietPolls = 10
+
+// scan calls each, in offset order, for every committed record of
+// partition 0 of topic from offset start up to end, the high watermark.
+// It reads uncommitted records and the transaction markers, and holds a
+// transaction's records back until its commit marker: an abort drops them,
+// and a transaction without a marker before end is still open and does
+// not count.
 func scan(ctx context.Context, brokers []string, topic string, start, end int64, each func(*kgo.Record) error) error {
 	if start >= end {
 		return nil
 	}
 	reader, err := kgo.NewClient(
 		kgo.SeedBrokers(brokers...),
-		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
+		kgo.FetchIsolationLevel(kgo.ReadUncommitted()),
+		kgo.KeepControlRecords(),
 		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{topic: {0: kgo.NewOffset().At(start)}}),
 	)
 	if err != nil {
@@ -121,36 +139,65 @@ func scan(ctx context.Context, brokers []string, topic string, start, end int64,
 	}
 	defer reader.Close()
 
-	// sluice writes the topic only in transactions, so the offset before
-	// end holds a commit marker, which is never returned as a record. Other
-	// markers may come before it too: a quiet poll also means the end.
+	// pending holds the records of each open transaction, by producer id.
+	pending := map[int64][]*kgo.Record{}
+	var committed []*kgo.Record
 	next := start
-	for next < end-1 {
-		pollCtx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	quiet := 0
+	for next < end {
+		pollCtx, cancel := context.WithTimeout(ctx, time.Second)
 		fetches := reader.PollFetches(pollCtx)
 		cancel()
 		if ctx.Err() != nil {
-			return ctx.Err()
+			return fmt.Errorf("read positions topic %q up to offset %d: %w", topic, end, ctx.Err())
 		}
+		if err := fetchError(fetches); err != nil {
+			return fmt.Errorf("read positions topic %q: %w", topic, err)
+		}
+		// Compaction may leave no record at the last offsets before end,
+		// so a long silence also means the end.
 		if fetches.NumRecords() == 0 {
-			if err := fetchError(fetches); err != nil {
-				return fmt.Errorf("read positions topic %q: %w", topic, err)
+			if quiet++; quiet >= quietPolls {
+				break
 			}
-			break
+			continue
 		}
-		var eachErr error
+		quiet = 0
 		fetches.EachRecord(func(r *kgo.Record) {
 			next = r.Offset + 1
-			if r.Offset >= end || eachErr != nil {
+			if r.Offset >= end {
 				return
 			}
-			eachErr = each(r)
+			switch {
+			case r.Attrs.IsControl():
+				if commitMarker(r.Key) {
+					committed = append(committed, pending[r.ProducerID]...)
+				}
+				delete(pending, r.ProducerID)
+			case r.Attrs.IsTransactional():
+				pending[r.ProducerID] = append(pending[r.ProducerID], r)
+			default:
+				committed = append(committed, r)
+			}
 		})
-		if eachErr != nil {
-			return eachErr
+	}
+
+	// A transaction commits as a whole, so its records may come after
+	// records of later transactions; offset order is the order written.
+	sort.Slice(committed, func(i, j int) bool { return committed[i].Offset < committed[j].Offset })
+	for _, r := range committed {
+		if err := each(r); err != nil {
+			return err
 		}
 	}
 	return nil
+}
+
+// commitMarker reports whether the key of a control record marks a
+// commit: a 2-byte version, then a 2-byte type that is 0 for an abort and
+// 1 for a commit.
+func commitMarker(key []byte) bool {
+	return len(key) >= 4 && binary.BigEndian.Uint16(key[2:4]) == 1
 }
 
 func isTopicExists(err error) bool {

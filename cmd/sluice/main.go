@@ -6,6 +6,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -37,43 +38,49 @@ func main() {
 }
 
 func run(args []string) int {
+	return runContext(context.Background(), args, os.Stdout, os.Stderr)
+}
+
+// runContext runs sluice with args and returns the exit status. The worker
+// stops cleanly when ctx is done or on SIGTERM or SIGINT.
+func runContext(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(args) > 0 && args[0] == "offsets" {
-		return offsetsCommand(args[1:], os.Stdout, os.Stderr)
+		return offsetsCommand(args[1:], stdout, stderr)
 	}
 	for _, arg := range args {
 		switch arg {
 		case "-h", "-help", "--help", "help":
-			printHelp()
+			writeHelp(stdout)
 			return exitOK
 		case "-version", "--version", "version":
-			fmt.Println("sluice", version)
+			fmt.Fprintln(stdout, "sluice", version)
 			return exitOK
 		default:
-			fmt.Fprintf(os.Stderr, "sluice: unknown argument %q; sluice is configured by SLUICE_* environment variables, see sluice --help\n", arg)
+			fmt.Fprintf(stderr, "sluice: unknown argument %q; sluice is configured by SLUICE_* environment variables, see sluice --help\n", arg)
 			return exitConfig
 		}
 	}
 
 	cfg, err := loadConfig()
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "sluice: %v\n", err)
+		fmt.Fprintf(stderr, "sluice: %v\n", err)
 		return exitConfig
 	}
-	log := newLogger(cfg)
+	log := newLogger(cfg, stderr)
 
 	filter, err := cfg.filter()
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "sluice: %v\n", err)
+		fmt.Fprintf(stderr, "sluice: %v\n", err)
 		return exitConfig
 	}
 	options, err := codec.ParseOptions(cfg.DecimalMode, cfg.TimeMode, cfg.BinaryMode)
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "sluice: %v\n", err)
+		fmt.Fprintf(stderr, "sluice: %v\n", err)
 		return exitConfig
 	}
 	options.HashSalt = cfg.HashSalt
 
-	stop, cancel := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	stop, cancel := signal.NotifyContext(ctx, syscall.SIGTERM, os.Interrupt)
 	defer cancel()
 
 	w := &worker{
@@ -95,7 +102,7 @@ func run(args []string) int {
 	}
 	if cfg.OffsetsType != "kafka" {
 		if w.tracker, err = offsets.Open(stop, cfg.OffsetsType); err != nil {
-			fmt.Fprintf(os.Stderr, "sluice: %v\n", err)
+			fmt.Fprintf(stderr, "sluice: %v\n", err)
 			return exitConfig
 		}
 		defer func() {
@@ -113,18 +120,27 @@ func run(args []string) int {
 	return exitOK
 }
 
-func newLogger(cfg *Config) zerolog.Logger {
+func newLogger(cfg *Config, out io.Writer) zerolog.Logger {
 	level, _ := zerolog.ParseLevel(cfg.LogLevel) // validated by loadConfig
 	zerolog.TimeFieldFormat = time.RFC3339Nano
-	console := cfg.LogFormat == "console" || (cfg.LogFormat == "auto" && isatty.IsTerminal(os.Stderr.Fd()))
+	console := cfg.LogFormat == "console" || (cfg.LogFormat == "auto" && isTerminal(out))
 	if console {
-		return zerolog.New(zerolog.ConsoleWriter{Out: os.Stderr, TimeFormat: "15:04:05.000"}).Level(level).With().Timestamp().Logger()
+		return zerolog.New(zerolog.ConsoleWriter{Out: out, TimeFormat: "15:04:05.000"}).Level(level).With().Timestamp().Logger()
 	}
-	return zerolog.New(os.Stderr).Level(level).With().Timestamp().Logger()
+	return zerolog.New(out).Level(level).With().Timestamp().Logger()
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && isatty.IsTerminal(f.Fd())
 }
 
 func printHelp() {
-	fmt.Print(`sluice streams MySQL and MariaDB row changes into Kafka, exactly once.
+	writeHelp(os.Stdout)
+}
+
+func writeHelp(w io.Writer) {
+	fmt.Fprint(w, `sluice streams MySQL and MariaDB row changes into Kafka, exactly once.
 
 Usage: sluice [--help | --version]
        sluice offsets list | show | set | delete   (sluice offsets --help)
@@ -132,19 +148,19 @@ Usage: sluice [--help | --version]
 Configuration comes from these environment variables:
 
 `)
-	tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "VARIABLE\tDEFAULT\tMEANING")
 	_ = envconfig.Usagef("", &Config{}, tw, `{{range .}}{{usage_key .}}	{{if usage_required .}}(required){{else}}{{usage_default .}}{{end}}	{{usage_description .}}
 {{end}}`)
 	tw.Flush()
-	fmt.Print(`
+	fmt.Fprint(w, `
 Position trackers (SLUICE_OFFSETS_TYPE) and their variables:
 `)
 	for _, name := range offsets.Types() {
-		fmt.Printf("\n%s\n", name)
-		_ = offsets.Usage(os.Stdout, name)
+		fmt.Fprintf(w, "\n%s\n", name)
+		_ = offsets.Usage(w, name)
 	}
-	fmt.Print(`
+	fmt.Fprint(w, `
 Exit status: 0 after a clean stop (SIGTERM or SIGINT), 1 on a runtime error,
 2 on invalid configuration.
 `)

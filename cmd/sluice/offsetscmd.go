@@ -25,7 +25,7 @@ const offsetsUsage = `Usage:
 The tracker is the one SLUICE_OFFSETS_TYPE names, with its variables (sluice --help).
 set and delete also write the positions topic, so that the next start does not
 resume from an older or newer position found there, and they refuse to run while
-a worker holds the stream.
+a worker holds the stream. The kafka tracker has no hold: stop the worker first.
 `
 
 // offsetsCommand runs "sluice offsets ..." and returns the exit status.
@@ -225,7 +225,11 @@ func parsePositionArg(args []string) (offsets.Position, error) {
 	}
 	p := offsets.Position{File: args[0][:at], Pos: uint32(pos)}
 	if len(args) == 2 {
-		p.GTIDSet = args[1]
+		// MySQL GTIDs read uuid:ranges, MariaDB's domain-server-sequence.
+		p.GTIDSet, p.Flavor = args[1], "mariadb"
+		if strings.Contains(args[1], ":") {
+			p.Flavor = "mysql"
+		}
 	}
 	// The stored form's checks apply here too, such as a numeric suffix.
 	data, err := p.Marshal()

@@ -92,6 +92,7 @@ func (w *worker) start(ctx context.Context) error {
 	}
 	w.pending = w.committed
 	w.lastCommit = time.Now()
+	w.log.Info().Str("position", w.committed.String()).Msg("streaming")
 	return nil
 }
 
@@ -237,7 +238,30 @@ func (w *worker) settlePosition(ctx context.Context) error {
 		if err := w.tracker.Save(ctx, w.cfg.StreamID, position); err != nil {
 			return fmt.Errorf("offsets type %s: save the position of stream %q: %w", w.cfg.OffsetsType, w.cfg.StreamID, err)
 		}
+	} else if inKafka.IsZero() || position.Compare(inKafka) != 0 {
+		// The positions topic is the only copy, so a start position that it
+		// does not contain yet is committed there in a Kafka transaction of
+		// its own.
+		if err := w.commitStartPosition(ctx, position); err != nil {
+			return err
+		}
 	}
 	w.committed = position
+	return nil
+}
+
+// commitStartPosition commits position to the positions topic in a Kafka
+// transaction that holds nothing else.
+func (w *worker) commitStartPosition(ctx context.Context, position offsets.Position) error {
+	record, err := offsets.PositionRecord(w.cfg.PositionsTopic, w.cfg.StreamID, position)
+	if err != nil {
+		return err
+	}
+	if err := w.producer.Produce(ctx, record); err != nil {
+		return err
+	}
+	if err := w.producer.Commit(ctx); err != nil {
+		return fmt.Errorf("commit the start position %s of stream %q to the positions topic: %w", position, w.cfg.StreamID, err)
+	}
 	return nil
 }
