@@ -28,7 +28,7 @@ help: ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
 .PHONY: up
-up: ## Install (first run) and start MariaDB, Kafka, kcat, Azurite and PostgreSQL on 127.0.0.1.
+up: ## Install (first run) and start MariaDB, Kafka, kcat, Azurite, PostgreSQL and Apicurio on 127.0.0.1.
 	@$(LOCAL)/up.sh
 
 .PHONY: down

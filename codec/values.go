@@ -104,19 +104,11 @@ func (o *Options) appendValue(b []byte, column *schema.Column, v any) ([]byte, e
 	case mysql.MYSQL_TYPE_JSON:
 		// A JSON column goes out as its document text in a string, as
 		// Debezium's io.debezium.data.Json does.
-		switch doc := v.(type) {
-		case string:
-			return appendString(b, doc), nil
-		case []byte:
-			return appendString(b, string(doc)), nil
-		case *replication.JsonDiff:
-			// The reader applies partial updates to the before image, so a
-			// diff here means one was not applied. Writing the diff as the
-			// value would be wrong.
-			return nil, fmt.Errorf("the JSON value is a partial update (%s) that was not applied "+
-				"to the document; written by a session with binlog_row_value_options=PARTIAL_JSON", doc)
+		doc, err := jsonDocument(column, v)
+		if err != nil {
+			return nil, err
 		}
-		return nil, unexpectedType(column, v)
+		return appendString(b, doc), nil
 
 	case mysql.MYSQL_TYPE_GEOMETRY:
 		raw, ok := v.([]byte)
@@ -126,6 +118,23 @@ func (o *Options) appendValue(b []byte, column *schema.Column, v any) ([]byte, e
 		return o.appendBytes(b, raw), nil
 	}
 	return nil, fmt.Errorf("unsupported column type %d", column.Type)
+}
+
+// jsonDocument returns the document text of a JSON column value.
+func jsonDocument(column *schema.Column, v any) (string, error) {
+	switch doc := v.(type) {
+	case string:
+		return doc, nil
+	case []byte:
+		return string(doc), nil
+	case *replication.JsonDiff:
+		// The reader applies partial updates to the before image, so a
+		// diff here means one was not applied. Writing the diff as the
+		// value would be wrong.
+		return "", fmt.Errorf("the JSON value is a partial update (%s) that was not applied "+
+			"to the document; written by a session with binlog_row_value_options=PARTIAL_JSON", doc)
+	}
+	return "", unexpectedType(column, v)
 }
 
 func unexpectedType(column *schema.Column, v any) error {
@@ -240,6 +249,29 @@ func setMembers(column *schema.Column, mask int64) string {
 // appendCharacterValue appends a CHAR, VARCHAR, TEXT, BINARY, VARBINARY or
 // BLOB value: text as a JSON string, bytes in base64.
 func (o *Options) appendCharacterValue(b []byte, column *schema.Column, v any) ([]byte, error) {
+	raw, err := characterBytes(column, v)
+	if err != nil {
+		return nil, err
+	}
+	if column.Charset == "binary" {
+		if column.Type == mysql.MYSQL_TYPE_STRING {
+			if text, ok := mariadbTypeText(column.DataType, raw); ok {
+				return appendString(b, text), nil
+			}
+		}
+		return o.appendBytes(b, raw), nil
+	}
+	text, err := decodeText(column.Charset, raw)
+	if err != nil {
+		return nil, err
+	}
+	return appendString(b, text), nil
+}
+
+// characterBytes returns the stored bytes of a CHAR, VARCHAR, TEXT, BINARY,
+// VARBINARY or BLOB value, with the trailing zero bytes of a BINARY(n) value
+// restored.
+func characterBytes(column *schema.Column, v any) ([]byte, error) {
 	var raw []byte
 	switch s := v.(type) {
 	case string:
@@ -249,31 +281,30 @@ func (o *Options) appendCharacterValue(b []byte, column *schema.Column, v any) (
 	default:
 		return nil, unexpectedType(column, v)
 	}
-
-	switch column.Charset {
-	case "binary":
-		if column.Type == mysql.MYSQL_TYPE_STRING {
-			raw = padBinary(raw, fixedLength(column.Meta))
-			if text, ok := mariadbTypeText(column.DataType, raw); ok {
-				return appendString(b, text), nil
-			}
-		}
-		return o.appendBytes(b, raw), nil
-	case "utf8mb4", "utf8mb3", "utf8", "ascii":
-		return appendString(b, string(raw)), nil
-	case "latin1":
-		return appendString(b, decodeLatin1(raw)), nil
+	if column.Charset == "binary" && column.Type == mysql.MYSQL_TYPE_STRING {
+		raw = padBinary(raw, fixedLength(column.Meta))
 	}
-	text, known, err := decodeCharset(column.Charset, raw)
+	return raw, nil
+}
+
+// decodeText returns text stored in the named character set as UTF-8.
+func decodeText(charset string, raw []byte) (string, error) {
+	switch charset {
+	case "utf8mb4", "utf8mb3", "utf8", "ascii":
+		return string(raw), nil
+	case "latin1":
+		return decodeLatin1(raw), nil
+	}
+	text, known, err := decodeCharset(charset, raw)
 	if err != nil {
-		return nil, fmt.Errorf("decode %q text: %w", column.Charset, err)
+		return "", fmt.Errorf("decode %q text: %w", charset, err)
 	}
 	if !known {
 		// A column in a character set sluice cannot decode stops the
 		// stream rather than emit garbled text.
-		return nil, fmt.Errorf("character set %q is not supported", column.Charset)
+		return "", fmt.Errorf("character set %q is not supported", charset)
 	}
-	return appendString(b, text), nil
+	return text, nil
 }
 
 // mariadbTypeText returns the text MariaDB prints for its UUID, INET6 and

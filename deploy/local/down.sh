@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Stops the local Kafka, MariaDB, PostgreSQL and Azurite servers and keeps
-# their data.
+# Stops the local Kafka, MariaDB, PostgreSQL, Azurite and Apicurio servers and
+# keeps their data, except Apicurio's schemas, which live in memory only.
 # With --wipe it also deletes $SLUICE_LOCAL_DIR (data, config, logs), but not
 # the download cache $SLUICE_CACHE_DIR or Maven's ~/.m2.
 #
@@ -35,6 +35,7 @@ status=0
 "$here/mariadb.sh" stop || status=$?
 "$here/postgres.sh" stop || status=$?
 "$here/azurite.sh" stop || status=$?
+"$here/apicurio.sh" stop || status=$?
 if ((status != 0)); then
 	sluice_die "a server did not stop; $SLUICE_LOCAL_DIR was left as it is"
 fi

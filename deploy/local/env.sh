@@ -20,8 +20,8 @@ fi
 
 # All server state (data, config, logs, pid files). "down.sh --wipe" deletes it.
 : "${SLUICE_LOCAL_DIR:=$SLUICE_REPO_DIR/.local}"
-# Downloaded artifacts that survive a wipe (the Kafka jars and the Azurite package;
-# Maven's own cache is ~/.m2).
+# Downloaded artifacts that survive a wipe (the Kafka jars, the Azurite package
+# and Apicurio Registry; Maven's own cache is ~/.m2).
 : "${SLUICE_CACHE_DIR:=$SLUICE_REPO_DIR/.cache}"
 
 # Relative overrides would break once a script changes directory.
@@ -101,6 +101,31 @@ AZURITE_KEY='Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZ
 AZURITE_BLOB_ENDPOINT="http://$AZURITE_HOST:$AZURITE_BLOB_PORT/$AZURITE_ACCOUNT"
 AZURITE_CONNECTION_STRING="DefaultEndpointsProtocol=http;AccountName=$AZURITE_ACCOUNT;AccountKey=$AZURITE_KEY;BlobEndpoint=$AZURITE_BLOB_ENDPOINT;"
 
+# Apicurio Registry, a schema registry with a Confluent-compatible API. It
+# keeps its schemas in an in-memory H2 database, so a stop loses them.
+: "${APICURIO_VERSION:=3.3.3}"
+: "${APICURIO_HOST:=127.0.0.1}"
+: "${APICURIO_PORT:=8081}"
+# Quarkus serves health checks and metrics on a second port. Its default, 9000,
+# is taken by many other development tools.
+: "${APICURIO_MANAGEMENT_PORT:=9081}"
+: "${APICURIO_DIR:=$SLUICE_LOCAL_DIR/apicurio}"
+: "${APICURIO_LOG:=$APICURIO_DIR/apicurio.log}"
+: "${APICURIO_PID_FILE:=$APICURIO_DIR/apicurio.pid}"
+# The unpacked io.apicurio:apicurio-registry-app tar.gz, with quarkus-run.jar.
+: "${APICURIO_INSTALL_DIR:=$SLUICE_CACHE_DIR/apicurio-registry-$APICURIO_VERSION}"
+# After a start and the registry integration tests, the heap held about 40 MB
+# (G1 on Java 25), so 256 MB leaves ample room for a local test registry.
+: "${APICURIO_HEAP_OPTS:=-Xmx256m}"
+# java binary of Java 21 or newer; empty takes java on PATH when it is new
+# enough, or else the first such JDK in /usr/lib/jvm.
+: "${APICURIO_JAVA:=}"
+# Seconds to wait for the Confluent-compatible API to respond after a start.
+: "${APICURIO_START_TIMEOUT:=180}"
+# The base URL of the Confluent-compatible API, which sluice's registry
+# client takes; it is always derived here from the host and port.
+APICURIO_CCOMPAT_URL="http://$APICURIO_HOST:$APICURIO_PORT/apis/ccompat/v7"
+
 export SLUICE_REPO_DIR SLUICE_LOCAL_DIR SLUICE_CACHE_DIR
 export MARIADB_HOST MARIADB_PORT MARIADB_USER MARIADB_PASSWORD MARIADB_DIR MARIADB_DATA_DIR
 export MARIADB_CONFIG MARIADB_LOG MARIADB_PID_FILE MARIADB_SOCKET MARIADB_START_TIMEOUT
@@ -112,6 +137,9 @@ export KAFKA_LOG4J_VERSION KAFKA_HEAP_OPTS KAFKA_START_TIMEOUT
 export AZURITE_VERSION AZURITE_HOST AZURITE_BLOB_PORT AZURITE_DIR AZURITE_DATA_DIR AZURITE_LOG
 export AZURITE_PID_FILE AZURITE_INSTALL_DIR AZURITE_START_TIMEOUT AZURITE_ACCOUNT AZURITE_KEY
 export AZURITE_BLOB_ENDPOINT AZURITE_CONNECTION_STRING
+export APICURIO_VERSION APICURIO_HOST APICURIO_PORT APICURIO_MANAGEMENT_PORT APICURIO_DIR APICURIO_LOG
+export APICURIO_PID_FILE APICURIO_INSTALL_DIR APICURIO_HEAP_OPTS APICURIO_JAVA APICURIO_START_TIMEOUT
+export APICURIO_CCOMPAT_URL
 
 # Helpers for the deploy/local scripts. They print to stderr so that stdout
 # stays clean for commands such as "kafka.sh classpath".
@@ -161,6 +189,19 @@ sluice_stop_pid() {
 	done
 }
 
+# Runs mvn with the given arguments, one run at a time: up.sh installs
+# Kafka and Apicurio at the same time, and Maven does not lock its local
+# repository (~/.m2) against another Maven process.
+sluice_maven() {
+	local lock_fd status=0
+	mkdir -p "$SLUICE_CACHE_DIR"
+	exec {lock_fd}>"$SLUICE_CACHE_DIR/maven.lock"
+	flock "$lock_fd"
+	mvn "$@" || status=$?
+	exec {lock_fd}>&-
+	return "$status"
+}
+
 # Installs Debian packages without recommends. apt-get update runs first
 # unless this helper ran it in the last hour, because a fresh machine may have
 # no package lists and old lists may name versions the mirror no longer has.
@@ -203,7 +244,10 @@ if [ -n "${BASH_VERSION:-}" ] && [[ "${BASH_SOURCE[0]}" == "$0" ]]; then
 		KAFKA_LOG4J_VERSION KAFKA_HEAP_OPTS KAFKA_START_TIMEOUT \
 		AZURITE_VERSION AZURITE_HOST AZURITE_BLOB_PORT AZURITE_DIR AZURITE_DATA_DIR AZURITE_LOG \
 		AZURITE_PID_FILE AZURITE_INSTALL_DIR AZURITE_START_TIMEOUT AZURITE_ACCOUNT AZURITE_KEY \
-		AZURITE_BLOB_ENDPOINT AZURITE_CONNECTION_STRING; do
+		AZURITE_BLOB_ENDPOINT AZURITE_CONNECTION_STRING \
+		APICURIO_VERSION APICURIO_HOST APICURIO_PORT APICURIO_MANAGEMENT_PORT APICURIO_DIR APICURIO_LOG \
+		APICURIO_PID_FILE APICURIO_INSTALL_DIR APICURIO_HEAP_OPTS APICURIO_JAVA APICURIO_START_TIMEOUT \
+		APICURIO_CCOMPAT_URL; do
 		printf '%s=%s\n' "$name" "${!name}"
 	done
 fi

@@ -109,7 +109,7 @@ cmd_install() {
 	rm -rf "$staging"
 	# Maven 3.8 prints stray color codes even with -q, so its output goes to a
 	# file and is shown only on failure.
-	if ! mvn -B -q -f "$KAFKA_CACHE_DIR/pom.xml" \
+	if ! sluice_maven -B -q -f "$KAFKA_CACHE_DIR/pom.xml" \
 		org.apache.maven.plugins:maven-dependency-plugin:3.8.1:copy-dependencies \
 		-DincludeScope=runtime -DoutputDirectory="$staging" >"$maven_log" 2>&1; then
 		sed $'s/\e\\[[0-9;]*m//g' "$maven_log" | tail -n 30 >&2

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs (on the first run) and starts (when not running) the local MariaDB,
-# PostgreSQL and Kafka servers, the Azurite blob emulator and the kcat client,
-# then prints how to reach them.
+# PostgreSQL and Kafka servers, the Azurite blob emulator, the Apicurio schema
+# registry and the kcat client, then prints how to reach them.
 # A run that finds everything installed and running only checks and prints.
 #
 # Usage: up.sh
@@ -18,17 +18,20 @@ fi
 
 mkdir -p "$SLUICE_LOCAL_DIR"
 
-# The Kafka jar download (Maven), the Azurite install (npm) and the Debian
-# installs do not depend on each other, so Kafka and Azurite install and start
-# in the background meanwhile. Their output is printed once they finish, so
-# the three do not interleave.
+# The Kafka jar download (Maven), the Azurite install (npm), the Apicurio
+# download (Maven) and the Debian installs do not depend on each other, so
+# Kafka, Azurite and Apicurio install and start in the background meanwhile.
+# Their output is printed once they finish, so they do not interleave.
 kafka_output="$(mktemp)"
 azurite_output="$(mktemp)"
-trap 'rm -f "$kafka_output" "$azurite_output"' EXIT
+apicurio_output="$(mktemp)"
+trap 'rm -f "$kafka_output" "$azurite_output" "$apicurio_output"' EXIT
 ("$here/kafka.sh" install && "$here/kafka.sh" start) >"$kafka_output" 2>&1 &
 kafka_job=$!
 ("$here/azurite.sh" install && "$here/azurite.sh" start) >"$azurite_output" 2>&1 &
 azurite_job=$!
+("$here/apicurio.sh" install && "$here/apicurio.sh" start) >"$apicurio_output" 2>&1 &
+apicurio_job=$!
 
 mariadb_status=0
 { "$here/mariadb.sh" install && "$here/kcat.sh" install && "$here/mariadb.sh" start; } || mariadb_status=$?
@@ -46,6 +49,10 @@ azurite_status=0
 wait "$azurite_job" || azurite_status=$?
 cat "$azurite_output" >&2
 
+apicurio_status=0
+wait "$apicurio_job" || apicurio_status=$?
+cat "$apicurio_output" >&2
+
 if ((mariadb_status != 0)); then
 	sluice_die "installing or starting MariaDB or kcat failed (exit status $mariadb_status); see the messages above"
 fi
@@ -57,6 +64,9 @@ if ((kafka_status != 0)); then
 fi
 if ((azurite_status != 0)); then
 	sluice_die "installing or starting Azurite failed (exit status $azurite_status); see the messages above"
+fi
+if ((apicurio_status != 0)); then
+	sluice_die "installing or starting Apicurio Registry failed (exit status $apicurio_status); see the messages above"
 fi
 
 cat <<EOF
@@ -71,5 +81,7 @@ Local servers are running (state in $SLUICE_LOCAL_DIR):
            tools: java -cp "\$(deploy/local/kafka.sh classpath)" org.apache.kafka.tools.TopicCommand --help
   Azurite  $AZURITE_BLOB_ENDPOINT  (blob service, Azurite $AZURITE_VERSION)    log: $AZURITE_LOG
            connection string: $AZURITE_CONNECTION_STRING
+  Apicurio $APICURIO_CCOMPAT_URL  (Confluent-compatible schema registry API, Apicurio Registry $APICURIO_VERSION)
+           schemas are kept in memory and lost at stop    log: $APICURIO_LOG
 Stop with deploy/local/down.sh (data is kept); deploy/local/down.sh --wipe also deletes the data.
 EOF
