@@ -43,6 +43,14 @@ type Config struct {
 	CreateTopicsAtStart    bool     `envconfig:"SLUICE_CREATE_TOPICS_AT_START" default:"true" desc:"create the topics of all captured tables at start, so consumers can subscribe before the first change; false creates each at its table's first change"`
 	SchemaChangesTopic     string   `envconfig:"SLUICE_SCHEMA_CHANGES_TOPIC" desc:"topic that gets a record for each DDL statement in a captured database; empty turns these records off"`
 
+	Format                           string        `envconfig:"SLUICE_FORMAT" default:"json" desc:"record format: json, or avro in the Confluent wire format with schemas in SLUICE_SCHEMA_REGISTRY_URL"`
+	SchemaRegistryURL                string        `envconfig:"SLUICE_SCHEMA_REGISTRY_URL" desc:"Confluent-compatible schema registry for avro, such as http://127.0.0.1:8081/apis/ccompat/v7 for Apicurio Registry"`
+	SchemaRegistryUsername           string        `envconfig:"SLUICE_SCHEMA_REGISTRY_USERNAME" desc:"user name for the registry's basic authentication"`
+	SchemaRegistryPassword           string        `envconfig:"SLUICE_SCHEMA_REGISTRY_PASSWORD" desc:"password for the registry's basic authentication"`
+	SchemaRegistryCAFile             string        `envconfig:"SLUICE_SCHEMA_REGISTRY_CA_FILE" desc:"PEM file of the CA certificates that verify an https registry, in place of the system's"`
+	SchemaRegistryInsecureSkipVerify bool          `envconfig:"SLUICE_SCHEMA_REGISTRY_INSECURE_SKIP_VERIFY" default:"false" desc:"do not verify the https registry's certificate (for tests only)"`
+	SchemaRegistryTimeout            time.Duration `envconfig:"SLUICE_SCHEMA_REGISTRY_TIMEOUT" default:"30s" desc:"how long to retry an unreachable registry before stopping with an error"`
+
 	DecimalMode     string `envconfig:"SLUICE_DECIMAL_MODE" default:"string" desc:"DECIMAL as string (exact text), precise (Kafka Connect Decimal: unscaled bytes in base64) or double (may round)"`
 	TimeMode        string `envconfig:"SLUICE_TIME_MODE" default:"iso" desc:"iso: DATE, DATETIME and TIME as the server's text; connect: Debezium's epoch numbers. TIMESTAMP is ISO 8601 UTC in both"`
 	BinaryMode      string `envconfig:"SLUICE_BINARY_MODE" default:"base64" desc:"binary column values as base64 or hex"`
@@ -143,6 +151,16 @@ func (c *Config) validate() error {
 	}
 	if len(c.KafkaBrokers) == 0 {
 		add("SLUICE_KAFKA_BROKERS is empty: set host:port of at least one broker")
+	}
+	switch {
+	case c.Format != "json" && c.Format != "avro":
+		add("SLUICE_FORMAT %q is invalid: use json or avro", c.Format)
+	case c.Format == "avro" && c.SchemaRegistryURL == "":
+		add("SLUICE_FORMAT=avro needs SLUICE_SCHEMA_REGISTRY_URL: set the URL of a Confluent-compatible schema registry, " +
+			"such as http://127.0.0.1:8081/apis/ccompat/v7 for Apicurio Registry")
+	}
+	if c.SchemaRegistryTimeout <= 0 {
+		add("SLUICE_SCHEMA_REGISTRY_TIMEOUT %s is invalid: give a positive duration such as 30s", c.SchemaRegistryTimeout)
 	}
 	if c.PurgedPosition != "fail" && c.PurgedPosition != "current" {
 		add("SLUICE_PURGED_POSITION %q is invalid: use fail or current", c.PurgedPosition)

@@ -346,6 +346,11 @@ func TestLoadConfigInvalid(t *testing.T) {
 		{"shutdown timeout negative", map[string]string{"SLUICE_SHUTDOWN_TIMEOUT": "-1s"}, "SLUICE_SHUTDOWN_TIMEOUT", "-1s"},
 		{"mysql host empty", map[string]string{"SLUICE_MYSQL_HOST": ""}, "SLUICE_MYSQL_HOST", ""},
 		{"kafka brokers empty", map[string]string{"SLUICE_KAFKA_BROKERS": ""}, "SLUICE_KAFKA_BROKERS", ""},
+		{"format unknown", map[string]string{"SLUICE_FORMAT": "protobuf"}, "SLUICE_FORMAT", "protobuf"},
+		{"avro without registry", map[string]string{"SLUICE_FORMAT": "avro"}, "SLUICE_SCHEMA_REGISTRY_URL", ""},
+		{"registry timeout zero", map[string]string{"SLUICE_SCHEMA_REGISTRY_TIMEOUT": "0s"}, "SLUICE_SCHEMA_REGISTRY_TIMEOUT", "0s"},
+		{"purged position unknown", map[string]string{"SLUICE_PURGED_POSITION": "skip"}, "SLUICE_PURGED_POSITION", "skip"},
+		{"offsets type unknown", map[string]string{"SLUICE_OFFSETS_TYPE": "etcd"}, "SLUICE_OFFSETS_TYPE", "etcd"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

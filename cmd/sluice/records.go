@@ -33,7 +33,7 @@ func (w *worker) produceStatement(step *source.Step) error {
 			return w.produceSchemaChange(ctx, step)
 		}
 		change := &codec.Change{Table: step.Truncated, Op: codec.OpTruncate, Source: step.DDL.Source}
-		value, err := w.encoder.Value(change, time.Now().UnixMilli())
+		value, err := w.records.Value(ctx, topic, change, time.Now().UnixMilli())
 		if err != nil {
 			return err
 		}
@@ -45,7 +45,8 @@ func (w *worker) produceStatement(step *source.Step) error {
 }
 
 // produceSchemaChange adds the record of a DDL statement to the
-// schema-changes topic, when one is configured.
+// schema-changes topic, when one is configured. These records are JSON in
+// every format.
 func (w *worker) produceSchemaChange(ctx context.Context, step *source.Step) error {
 	if step.DDL == nil || w.cfg.SchemaChangesTopic == "" {
 		return nil
@@ -74,11 +75,11 @@ func (w *worker) produce(change *codec.Change) error {
 		return w.sendDelete(ctx, topic, change)
 	}
 
-	oldKey, err := w.encoder.Key(change.Table, change.Before)
+	oldKey, err := w.records.Key(ctx, topic, change.Table, change.Before)
 	if err != nil {
 		return err
 	}
-	newKey, err := w.encoder.Key(change.Table, change.After)
+	newKey, err := w.records.Key(ctx, topic, change.Table, change.After)
 	if err != nil {
 		return err
 	}
@@ -102,7 +103,7 @@ func (w *worker) sendDelete(ctx context.Context, topic string, change *codec.Cha
 	if !w.cfg.Tombstones {
 		return nil
 	}
-	key, err := w.encoder.Key(change.Table, change.Before)
+	key, err := w.records.Key(ctx, topic, change.Table, change.Before)
 	if err != nil {
 		return err
 	}
@@ -116,7 +117,7 @@ func (w *worker) sendDelete(ctx context.Context, topic string, change *codec.Cha
 
 // send produces one change keyed by the primary key of keyRow.
 func (w *worker) send(ctx context.Context, topic string, change *codec.Change, keyRow []any) error {
-	key, err := w.encoder.Key(change.Table, keyRow)
+	key, err := w.records.Key(ctx, topic, change.Table, keyRow)
 	if err != nil {
 		return err
 	}
@@ -126,7 +127,7 @@ func (w *worker) send(ctx context.Context, topic string, change *codec.Change, k
 			"add a primary key, use cleanup.policy=delete for the topic, or leave the table out with SLUICE_EXCLUDE_TABLES",
 			change.Table, topic)
 	}
-	value, err := w.encoder.Value(change, time.Now().UnixMilli())
+	value, err := w.records.Value(ctx, topic, change, time.Now().UnixMilli())
 	if err != nil {
 		return err
 	}

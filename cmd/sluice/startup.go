@@ -75,6 +75,24 @@ func (w *worker) start(ctx context.Context) error {
 	}
 
 	w.encoder = &codec.JSON{Connector: server.Connector(), Name: w.cfg.TopicPrefix, Version: version, Options: w.options}
+	w.records = jsonEncoder{w.encoder}
+	if w.cfg.Format == "avro" {
+		registry, err := sink.NewRegistry(sink.RegistryConfig{
+			URL:                w.cfg.SchemaRegistryURL,
+			Username:           w.cfg.SchemaRegistryUsername,
+			Password:           w.cfg.SchemaRegistryPassword,
+			CAFile:             w.cfg.SchemaRegistryCAFile,
+			InsecureSkipVerify: w.cfg.SchemaRegistryInsecureSkipVerify,
+			Log:                w.rootLog.With().Str("component", "schema-registry").Str("stream", w.cfg.StreamID).Logger(),
+		})
+		if err != nil {
+			w.producer.Close()
+			w.release()
+			return err
+		}
+		avro := &codec.Avro{Connector: server.Connector(), Name: w.cfg.TopicPrefix, Version: version, Options: w.options}
+		w.records = newAvroEncoder(avro, registry, w.cfg.SchemaRegistryTimeout)
+	}
 	w.topics = map[tableID]string{}
 	w.topicOwners = map[string]tableID{}
 	w.skipped = map[string]int{}

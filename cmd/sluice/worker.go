@@ -30,8 +30,11 @@ type worker struct {
 	// SLUICE_OFFSETS_TYPE=kafka, where the positions topic is the only copy.
 	tracker offsets.Tracker
 	// hold is the tracker's hold on the stream, when it can hold one.
-	hold    offsets.Hold
+	hold offsets.Hold
+	// encoder writes the JSON records of the schema-changes topic.
 	encoder *codec.JSON
+	// records writes the records of the table topics, in SLUICE_FORMAT.
+	records recordEncoder
 	options codec.Options
 	// operations are the codes of the operations to emit: c, u, d, t.
 	operations map[string]bool
