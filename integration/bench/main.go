@@ -38,6 +38,8 @@ type settings struct {
 	relaxFlush    bool
 	timeout       time.Duration
 	sluiceTimeout time.Duration
+	// registryURL is the schema registry of the Avro run; "" skips it.
+	registryURL string
 }
 
 func parseFlags() settings {
@@ -58,6 +60,9 @@ func parseFlags() settings {
 	flag.BoolVar(&s.relaxFlush, "relax-flush", true,
 		"set innodb_flush_log_at_trx_commit=2 and sync_binlog=0 during the load, and restore the old values afterwards")
 	flag.DurationVar(&s.timeout, "timeout", 40*time.Minute, "limit on the whole run")
+	flag.StringVar(&s.registryURL, "registry",
+		"http://"+net.JoinHostPort(envOr("APICURIO_HOST", "127.0.0.1"), envOr("APICURIO_PORT", "8081"))+"/apis/ccompat/v7",
+		"Confluent-compatible schema registry for the run with SLUICE_FORMAT=avro; empty skips that run")
 	flag.DurationVar(&s.sluiceTimeout, "sluice-timeout", 15*time.Minute, "limit on each of the go-mysql and sluice measurements reading the whole backlog")
 	flag.Parse()
 	return s
@@ -125,6 +130,12 @@ func run(ctx context.Context, s *settings) error {
 		perfTopic:      "bench-" + runID + ".produce-ceiling",
 	}
 	names.dataTopic = names.prefix + "." + benchDatabase + "." + benchTable
+	avroNames := benchNames{
+		prefix:         names.prefix + "-avro",
+		stream:         names.stream + "-avro",
+		positionsTopic: names.positionsTopic + "-avro",
+	}
+	avroNames.dataTopic = avroNames.prefix + "." + benchDatabase + "." + benchTable
 
 	tmp, err := os.MkdirTemp("", "sluice-bench-")
 	if err != nil {
@@ -133,6 +144,7 @@ func run(ctx context.Context, s *settings) error {
 	defer os.RemoveAll(tmp)
 
 	defer cleanup(s, names)
+	defer cleanup(s, avroNames) // drops the database once more, which is harmless
 
 	var result results
 	result.machine = describeMachine()
@@ -151,7 +163,7 @@ func run(ctx context.Context, s *settings) error {
 
 	result.busyBefore.sluice = sampleBusy(ctx, time.Second)
 	progress("sluice end to end: stream %s, topic %s", names.stream, names.dataTopic)
-	if result.sluice, err = measureSluice(ctx, s, &result.load, names, tmp); err != nil {
+	if result.sluice, err = measureSluice(ctx, s, &result.load, names, tmp, nil); err != nil {
 		return fmt.Errorf("sluice end to end: %w", err)
 	}
 	progress("verifying the records on %s with a read_committed consumer", names.dataTopic)
@@ -161,6 +173,22 @@ func run(ctx context.Context, s *settings) error {
 	if result.topic.records != result.load.rows() || result.topic.uniqueKeys != result.load.rows() {
 		return fmt.Errorf("topic %s contains %d committed records with %d distinct keys, want %d of each (one per inserted row)",
 			names.dataTopic, result.topic.records, result.topic.uniqueKeys, result.load.rows())
+	}
+
+	if s.registryURL != "" {
+		result.busyBefore.avro = sampleBusy(ctx, time.Second)
+		progress("sluice end to end with Avro: stream %s, topic %s, registry %s", avroNames.stream, avroNames.dataTopic, s.registryURL)
+		avroEnv := []string{"SLUICE_FORMAT=avro", "SLUICE_SCHEMA_REGISTRY_URL=" + s.registryURL}
+		if result.avro, err = measureSluice(ctx, s, &result.load, avroNames, tmp, avroEnv); err != nil {
+			return fmt.Errorf("sluice end to end with Avro: %w", err)
+		}
+		if result.avroTopic, err = countTopic(ctx, s.kafkaAddr, avroNames.dataTopic, result.load.rows()); err != nil {
+			return fmt.Errorf("verify %s: %w", avroNames.dataTopic, err)
+		}
+		if result.avroTopic.records != result.load.rows() || result.avroTopic.uniqueKeys != result.load.rows() {
+			return fmt.Errorf("topic %s contains %d committed records with %d distinct keys, want %d of each (one per inserted row)",
+				avroNames.dataTopic, result.avroTopic.records, result.avroTopic.uniqueKeys, result.load.rows())
+		}
 	}
 
 	recordSize := int(result.topic.averageValueBytes() + 0.5)
@@ -196,7 +224,12 @@ func cleanup(s *settings, names benchNames) {
 	if err := dropDatabase(ctx, s); err != nil {
 		fmt.Fprintf(os.Stderr, "bench: cleanup: drop database %s: %v\n", benchDatabase, err)
 	}
-	topics := []string{names.dataTopic, names.positionsTopic, names.perfTopic}
+	var topics []string
+	for _, topic := range []string{names.dataTopic, names.positionsTopic, names.perfTopic} {
+		if topic != "" {
+			topics = append(topics, topic)
+		}
+	}
 	if err := deleteTopics(ctx, s.kafkaAddr, topics); err != nil {
 		fmt.Fprintf(os.Stderr, "bench: cleanup: delete topics %v: %v\n", topics, err)
 	}

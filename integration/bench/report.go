@@ -25,12 +25,16 @@ type results struct {
 
 	// busyBefore is the machine's busy share in the second before each
 	// measurement, while the bench itself was idle.
-	busyBefore struct{ parse, sluice, produce float64 }
+	busyBefore struct{ parse, sluice, avro, produce float64 }
 
 	load    loadResult
 	parse   parseResult
 	sluice  sluiceResult
 	topic   topicCount
+	// avro and avroTopic are the run with SLUICE_FORMAT=avro, when the
+	// bench had a schema registry.
+	avro      sluiceResult
+	avroTopic topicCount
 	produce produceResult
 }
 
@@ -150,6 +154,13 @@ func printReport(w io.Writer, s *settings, r *results) {
 	row("sluice end to end: rows/s", rate(sl.singleRows, sl.singleTime), rate(sl.batchRows, sl.batchTime), rate(sl.totalRows(), sl.totalTime()))
 	row("sluice % of lower ceiling",
 		percent(sluiceRates[0], lower[0]), percent(sluiceRates[1], lower[1]), percent(sluiceRates[2], lower[2]))
+	if av := &r.avro; av.totalRows() > 0 {
+		row("sluice Avro end to end: seconds", seconds(av.singleTime), seconds(av.batchTime), seconds(av.totalTime()))
+		row("sluice Avro end to end: rows/s", rate(av.singleRows, av.singleTime), rate(av.batchRows, av.batchTime), rate(av.totalRows(), av.totalTime()))
+		row("sluice Avro % of lower ceiling",
+			percent(perSecond(av.singleRows, av.singleTime), lower[0]), percent(perSecond(av.batchRows, av.batchTime), lower[1]),
+			percent(perSecond(av.totalRows(), av.totalTime()), lower[2]))
+	}
 	tw.Flush()
 
 	fmt.Fprintln(w)
@@ -157,6 +168,12 @@ func printReport(w io.Writer, s *settings, r *results) {
 		seconds(sl.startup), float64(sl.peakRSS)/(1<<20), seconds(sl.cpu), sl.commits, busy(r.busyBefore.sluice), busy(sl.machineBusy))
 	fmt.Fprintf(w, "data topic: %d records read with read_committed (want %d), %d distinct keys, value %.1f bytes and key %.1f bytes on average\n",
 		r.topic.records, l.rows(), r.topic.uniqueKeys, r.topic.averageValueBytes(), r.topic.averageKeyBytes())
+	if av := &r.avro; av.totalRows() > 0 {
+		fmt.Fprintf(w, "sluice Avro (schema registry %s): %s s to start, peak RSS %.1f MiB, CPU %s s user+system, %d position commits seen; machine busy %s in the second before, %s while it ran\n",
+			s.registryURL, seconds(av.startup), float64(av.peakRSS)/(1<<20), seconds(av.cpu), av.commits, busy(r.busyBefore.avro), busy(av.machineBusy))
+		fmt.Fprintf(w, "Avro data topic: %d records read with read_committed (want %d), %d distinct keys, value %.1f bytes and key %.1f bytes on average\n",
+			r.avroTopic.records, l.rows(), r.avroTopic.uniqueKeys, r.avroTopic.averageValueBytes(), r.avroTopic.averageKeyBytes())
+	}
 	fmt.Fprintf(w, "go-mysql parse: machine busy %s in the second before, %s while it ran\n", busy(r.busyBefore.parse), busy(p.machineBusy))
 	fmt.Fprintf(w, "Kafka produce: ProducerPerformance, %d records of %d bytes, 1 partition, transactions of 200 ms, properties %s; machine busy %s in the second before, %s while it ran (JVM start included)\n",
 		l.rows(), r.produce.recordSize, strings.Join(r.produce.properties, " "), busy(r.busyBefore.produce), busy(r.produce.machineBusy))

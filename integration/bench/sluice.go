@@ -42,7 +42,7 @@ type sluiceResult struct {
 
 // measureSluice starts bin/sluice at the load's start position and waits
 // until the position file reaches the middle and then the end of the load.
-func measureSluice(ctx context.Context, s *settings, l *loadResult, names benchNames, tmp string) (result sluiceResult, err error) {
+func measureSluice(ctx context.Context, s *settings, l *loadResult, names benchNames, tmp string, extraEnv []string) (result sluiceResult, err error) {
 	binary, err := filepath.Abs(s.sluiceBin)
 	if err != nil {
 		return result, err
@@ -51,13 +51,13 @@ func measureSluice(ctx context.Context, s *settings, l *loadResult, names benchN
 		return result, fmt.Errorf("sluice binary: %w; build it with `make build`", err)
 	}
 
-	offsetsDir := filepath.Join(tmp, "offsets")
+	offsetsDir := filepath.Join(tmp, "offsets-"+names.stream)
 	tracker := &offsets.FileTracker{Dir: offsetsDir}
 	if err := tracker.Save(ctx, names.stream, l.start); err != nil {
 		return result, fmt.Errorf("write the start position: %w", err)
 	}
 
-	logPath := filepath.Join(tmp, "sluice.log")
+	logPath := filepath.Join(tmp, names.stream+".log")
 	logFile, err := os.Create(logPath)
 	if err != nil {
 		return result, err
@@ -65,7 +65,7 @@ func measureSluice(ctx context.Context, s *settings, l *loadResult, names benchN
 	defer logFile.Close()
 
 	cmd := exec.Command(binary)
-	cmd.Env = sluiceEnv(s, names, offsetsDir)
+	cmd.Env = append(sluiceEnv(s, names, offsetsDir), extraEnv...)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	cpu := readMachineCPU()
 	began := time.Now()
