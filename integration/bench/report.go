@@ -27,15 +27,15 @@ type results struct {
 	// measurement, while the bench itself was idle.
 	busyBefore struct{ parse, sluice, avro, produce float64 }
 
-	load    loadResult
-	parse   parseResult
-	sluice  sluiceResult
-	topic   topicCount
+	load   loadResult
+	parse  parseResult
+	sluice sluiceResult
+	topic  topicCount
 	// avro and avroTopic are the run with SLUICE_FORMAT=avro, when the
 	// bench had a schema registry.
 	avro      sluiceResult
 	avroTopic topicCount
-	produce produceResult
+	produce   produceResult
 }
 
 type machine struct {
