@@ -73,6 +73,14 @@ var errCommitUncertain = errors.New("the outcome of the Kafka commit is unknown,
 var errHoldLost = errors.New("the tracker's hold on the stream was lost, so sluice stops without committing; " +
 	"another worker may have taken the stream over")
 
+// sourceError marks an error of reading the binlog. Only such an error
+// may be a lost connection that the stream resumes after: a network error
+// of Kafka or the schema registry is not.
+type sourceError struct{ err error }
+
+func (e *sourceError) Error() string { return e.err.Error() }
+func (e *sourceError) Unwrap() error { return e.err }
+
 // run starts the worker and streams until stop is done, then finishes the
 // open source transaction if it can, commits, and returns nil. Any other
 // return is an error that should end the process with a non-zero status.
@@ -100,7 +108,8 @@ func (w *worker) run(stop context.Context) error {
 		if errors.Is(err, errCommitUncertain) || errors.Is(err, errHoldLost) {
 			return errors.Join(w.explain(err), w.producer.Abort(context.Background()))
 		}
-		if !retryableSourceError(err) {
+		var fromSource *sourceError
+		if !errors.As(err, &fromSource) || !retryableSourceError(err) {
 			return errors.Join(w.explain(err), w.commitBeforeFailure())
 		}
 		// The broken source transaction may have sent part of its rows into
@@ -135,7 +144,7 @@ func (w *worker) run(stop context.Context) error {
 func (w *worker) stream(stop context.Context) error {
 	reader, err := source.NewReader(&w.sourceCfg, w.server, w.committed, w.log)
 	if err != nil {
-		return err
+		return &sourceError{err}
 	}
 	defer reader.Close()
 
@@ -162,7 +171,7 @@ func (w *worker) stream(stop context.Context) error {
 				}
 				continue
 			}
-			return err
+			return &sourceError{err}
 		}
 
 		for i := range step.Changes {
