@@ -224,9 +224,11 @@ func (a *Avro) buildSchemas(table *schema.Table, topic string) (*TableSchemas, e
 		inKey[index] = true
 	}
 
-	// Key columns are NOT NULL, so their fields need no null branch.
-	// NOTE: schema.Column does not carry the NOT NULL flag, so every other
-	// field is a union with null, NOT NULL columns included.
+	// Key columns are NOT NULL, so their fields need no null branch. Every
+	// other field is a union with null and the default null, NOT NULL
+	// columns included: the binlog does not carry column defaults, and a
+	// plain field without a default would make the common ALTER TABLE ...
+	// ADD COLUMN ... NOT NULL DEFAULT x incompatible under BACKWARD.
 	for i := range table.Columns {
 		column := &table.Columns[i]
 		if column.Treatment == schema.ColumnExcluded {
