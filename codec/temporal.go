@@ -8,7 +8,9 @@ import (
 
 // The parsers below read the text go-mysql produces for temporal columns.
 // They report ok=false for zero and partial-zero dates ("0000-00-00",
-// "2023-05-00"), which name no day.
+// "2023-05-00"), which name no day, and for dates whose day does not exist
+// in their month ("2023-02-31", which MySQL stores with
+// sql_mode=ALLOW_INVALID_DATES), which name no day either.
 
 // epochDays returns the days since 1970-01-01 of "YYYY-MM-DD".
 func epochDays(text string) (days int64, ok bool) {
@@ -29,7 +31,11 @@ func parseDate(text string) (time.Time, bool) {
 	if err1 != nil || err2 != nil || err3 != nil || month < 1 || month > 12 || day < 1 || day > 31 {
 		return time.Time{}, false
 	}
-	return time.Date(year, time.Month(month), day, 0, 0, 0, 0, time.UTC), true
+	date := time.Date(year, time.Month(month), day, 0, 0, 0, 0, time.UTC)
+	if date.Day() != day {
+		return time.Time{}, false // time.Date moved it into the next month
+	}
+	return date, true
 }
 
 // epochDatetime returns "YYYY-MM-DD HH:MM:SS[.ffffff]", read as UTC, in
