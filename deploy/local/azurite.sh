@@ -127,19 +127,4 @@ cmd_status() {
 	fi
 }
 
-main() {
-	local command="${1:-}"
-	case "$command" in
-	install) cmd_install ;;
-	start) cmd_start ;;
-	stop) cmd_stop ;;
-	status) cmd_status ;;
-	-h | --help | help) usage ;;
-	*)
-		usage
-		exit 2
-		;;
-	esac
-}
-
-main "$@"
+sluice_main "$@"

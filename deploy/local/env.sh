@@ -202,6 +202,26 @@ sluice_maven() {
 	return "$status"
 }
 
+# Runs the command of a server script: cmd_<name> for the first argument,
+# with the other arguments passed on, or the script's usage function.
+# An unknown command prints the usage and exits with status 2.
+sluice_main() {
+	local command="${1:-}"
+	[[ $# -gt 0 ]] && shift
+	case "$command" in
+	-h | --help | help)
+		usage
+		return 0
+		;;
+	esac
+	if [[ "$command" =~ ^[a-z]+$ ]] && declare -F "cmd_$command" >/dev/null; then
+		"cmd_$command" "$@"
+		return
+	fi
+	usage
+	exit 2
+}
+
 # Installs Debian packages without recommends. apt-get update runs first
 # unless this helper ran it in the last hour, because a fresh machine may have
 # no package lists and old lists may name versions the mirror no longer has.

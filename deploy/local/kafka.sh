@@ -272,20 +272,4 @@ cmd_classpath() {
 	printf '%s\n' "$KAFKA_LIBS_DIR/*"
 }
 
-main() {
-	local command="${1:-}"
-	case "$command" in
-	install) cmd_install ;;
-	start) cmd_start ;;
-	stop) cmd_stop ;;
-	status) cmd_status ;;
-	classpath) cmd_classpath ;;
-	-h | --help | help) usage ;;
-	*)
-		usage
-		exit 2
-		;;
-	esac
-}
-
-main "$@"
+sluice_main "$@"

@@ -233,21 +233,4 @@ cmd_client() {
 		--username="$POSTGRES_USER" --dbname="$POSTGRES_DB" "$@"
 }
 
-main() {
-	local command="${1:-}"
-	[[ $# -gt 0 ]] && shift
-	case "$command" in
-	install) cmd_install ;;
-	start) cmd_start ;;
-	stop) cmd_stop ;;
-	status) cmd_status ;;
-	client) cmd_client "$@" ;;
-	-h | --help | help) usage ;;
-	*)
-		usage
-		exit 2
-		;;
-	esac
-}
-
-main "$@"
+sluice_main "$@"
