@@ -22,6 +22,7 @@ export SLUICE_KAFKA_BROKERS ?= 127.0.0.1:$(or $(KAFKA_PORT),9092)
 export SLUICE_TOPIC_PREFIX ?= sluice
 export SLUICE_DATABASES ?= shop
 export SLUICE_OFFSETS_DIR ?= $(LOCAL_DIR)/offsets
+export SLUICE_SCHEMA_REGISTRY_URL ?= http://127.0.0.1:$(or $(APICURIO_PORT),8081)/apis/ccompat/v7
 
 .PHONY: help
 help: ## List the targets.

@@ -12,11 +12,16 @@ import (
 	"math"
 	"math/big"
 	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"reflect"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -1087,43 +1092,88 @@ func closedAddress(t *testing.T) string {
 	return address
 }
 
-// TestAvroRegistryDownStops points sluice at a closed port: the first
-// change is retried for SLUICE_SCHEMA_REGISTRY_TIMEOUT, then sluice exits
-// with status 1, naming the registry, and writes no record.
-func TestAvroRegistryDownStops(t *testing.T) {
+// TestAvroRegistryDownAtStart points sluice at a closed port: the start
+// retries the registry for SLUICE_SCHEMA_REGISTRY_TIMEOUT, then sluice
+// exits with status 1, naming the registry and the variable to check.
+func TestAvroRegistryDownAtStart(t *testing.T) {
 	f := newFixture(t)
 	execSQL(t, f.conn, "USE "+f.db, "CREATE TABLE unregistered (id INT PRIMARY KEY)")
 	registryURL := "http://" + closedAddress(t) + "/apis/ccompat/v7"
+	const timeout = 3 * time.Second
+	started := time.Now()
+	p := f.start(
+		"SLUICE_FORMAT=avro",
+		"SLUICE_SCHEMA_REGISTRY_URL="+registryURL,
+		"SLUICE_SCHEMA_REGISTRY_TIMEOUT="+timeout.String(),
+	)
+	status := p.wait(t, 60*time.Second)
+	elapsed := time.Since(started)
+
+	if status != 1 {
+		t.Errorf("sluice exited with status %d, want 1", status)
+	}
+	if elapsed < timeout {
+		t.Errorf("sluice exited after %s, before retrying the registry for %s", elapsed, timeout)
+	}
+	stopped := stopMessage(t, p.output())
+	for _, want := range []string{registryURL, "SLUICE_SCHEMA_REGISTRY_URL"} {
+		if !strings.Contains(stopped, want) {
+			t.Errorf("the error sluice stopped on does not contain %q: %s", want, stopped)
+		}
+	}
+}
+
+// TestAvroRegistryDownMidStream puts a switchable proxy in front of the
+// registry. Once a table's schema is registered, the proxy starts to
+// answer 503, and a new table needs its schema: sluice retries for
+// SLUICE_SCHEMA_REGISTRY_TIMEOUT, then exits with status 1, naming the
+// registry, and writes no record of the new table. Its saved position
+// stays before the new table's first change.
+func TestAvroRegistryDownMidStream(t *testing.T) {
+	requireApicurio(t)
+	f := newFixture(t)
+	deleteSubjectsAfter(t, f.prefix)
+	execSQL(t, f.conn, "USE "+f.db,
+		"CREATE TABLE first_table (id INT PRIMARY KEY)", "CREATE TABLE second_table (id INT PRIMARY KEY)")
+
+	target, err := url.Parse(apicurioURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var down atomic.Bool
+	forward := httputil.NewSingleHostReverseProxy(&url.URL{Scheme: target.Scheme, Host: target.Host})
+	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if down.Load() {
+			http.Error(w, "registry down for the test", http.StatusServiceUnavailable)
+			return
+		}
+		forward.ServeHTTP(w, r)
+	}))
+	defer proxy.Close()
+	registryURL := proxy.URL + target.Path
+
 	const timeout = 3 * time.Second
 	p := f.startReady(
 		"SLUICE_FORMAT=avro",
 		"SLUICE_SCHEMA_REGISTRY_URL="+registryURL,
 		"SLUICE_SCHEMA_REGISTRY_TIMEOUT="+timeout.String(),
 	)
+	execSQL(t, f.conn, "INSERT INTO first_table VALUES (1)")
+	f.awaitCount("first_table", 1)
 
+	down.Store(true)
 	insertStart := serverPosition(t, f.conn)
-	inserted := time.Now()
-	execSQL(t, f.conn, "INSERT INTO unregistered VALUES (1)")
-	status := p.wait(t, 60*time.Second)
-	elapsed := time.Since(inserted)
-
-	if status != 1 {
-		t.Errorf("sluice exited with status %d, want 1", status)
-	}
-	if elapsed < timeout {
-		t.Errorf("sluice exited %s after the insert, before retrying the registry for %s", elapsed, timeout)
-	}
-	// The retries take the timeout, and the stop takes the rest.
-	if bound := timeout + 20*time.Second; elapsed > bound {
-		t.Errorf("sluice exited %s after the insert, want at most %s", elapsed, bound)
+	execSQL(t, f.conn, "INSERT INTO second_table VALUES (1)")
+	if status := p.wait(t, 60*time.Second); status != 1 {
+		t.Fatalf("sluice exited with status %d, want 1:\n%s", status, p.output())
 	}
 	if stopped := stopMessage(t, p.output()); !strings.Contains(stopped, registryURL) {
 		t.Errorf("the error sluice stopped on does not name the registry %s: %s", registryURL, stopped)
 	}
-	if got := consumeAll(t, f.topic("unregistered")); len(got) != 0 {
-		t.Errorf("the topic has %d records, want none", len(got))
+	if got := consumeAll(t, f.topic("second_table")); len(got) != 0 {
+		t.Errorf("the new table's topic has %d records, want none", len(got))
 	}
 	if saved := readPosition(t, f.positionFile()); saved.Compare(insertStart) > 0 {
-		t.Errorf("the saved position %s is past %s, where the insert starts", saved, insertStart)
+		t.Errorf("the saved position %s is past %s, where the new table's insert starts", saved, insertStart)
 	}
 }

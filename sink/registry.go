@@ -279,6 +279,22 @@ func (r *Registry) configLevel(ctx context.Context, path string) (string, error)
 	return config.Level, nil
 }
 
+// Check reads the registry's global compatibility level, retrying like
+// Register, to learn at start that the URL names a reachable
+// Confluent-compatible registry. A wrong path fails at once with the
+// registry's 404.
+func (r *Registry) Check(ctx context.Context) error {
+	err := r.retry(ctx, "read the global compatibility level (GET /config)", func(ctx context.Context) error {
+		_, err := r.configLevel(ctx, "/config")
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("%w; check SLUICE_SCHEMA_REGISTRY_URL: it names the API root, such as "+
+			"http://127.0.0.1:8081/apis/ccompat/v7 for Apicurio Registry", err)
+	}
+	return nil
+}
+
 // SchemaByID returns the text of the schema with the given id, retrying
 // like Register.
 func (r *Registry) SchemaByID(ctx context.Context, id int) (string, error) {

@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"net"
 	"regexp"
 	"strings"
 	"time"
@@ -151,6 +152,12 @@ func (c *Config) validate() error {
 	}
 	if len(c.KafkaBrokers) == 0 {
 		add("SLUICE_KAFKA_BROKERS is empty: set host:port of at least one broker")
+	}
+	for _, broker := range c.KafkaBrokers {
+		// Without a port, the Kafka client would quietly try 9092.
+		if host, port, err := net.SplitHostPort(broker); err != nil || host == "" || port == "" {
+			add("SLUICE_KAFKA_BROKERS entry %q is not host:port: give each broker's port too, such as %s:9092", broker, broker)
+		}
 	}
 	switch {
 	case c.Format != "json" && c.Format != "avro":

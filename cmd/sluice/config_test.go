@@ -346,6 +346,7 @@ func TestLoadConfigInvalid(t *testing.T) {
 		{"shutdown timeout negative", map[string]string{"SLUICE_SHUTDOWN_TIMEOUT": "-1s"}, "SLUICE_SHUTDOWN_TIMEOUT", "-1s"},
 		{"mysql host empty", map[string]string{"SLUICE_MYSQL_HOST": ""}, "SLUICE_MYSQL_HOST", ""},
 		{"kafka brokers empty", map[string]string{"SLUICE_KAFKA_BROKERS": ""}, "SLUICE_KAFKA_BROKERS", ""},
+		{"broker without port", map[string]string{"SLUICE_KAFKA_BROKERS": "localhost"}, "SLUICE_KAFKA_BROKERS", "localhost"},
 		{"format unknown", map[string]string{"SLUICE_FORMAT": "protobuf"}, "SLUICE_FORMAT", "protobuf"},
 		{"avro without registry", map[string]string{"SLUICE_FORMAT": "avro"}, "SLUICE_SCHEMA_REGISTRY_URL", ""},
 		{"registry timeout zero", map[string]string{"SLUICE_SCHEMA_REGISTRY_TIMEOUT": "0s"}, "SLUICE_SCHEMA_REGISTRY_TIMEOUT", "0s"},

@@ -154,8 +154,15 @@ func (c *offsetsCmd) delete(ctx context.Context, stream string) error {
 		return err
 	}
 	defer release()
+	saved, err := c.tracker.Load(ctx, stream)
+	if err != nil {
+		return err
+	}
 	if err := c.tracker.Delete(ctx, stream); err != nil {
 		return err
+	}
+	if saved.IsZero() {
+		fmt.Fprintf(c.stdout, "stream %s had no saved position in the tracker\n", stream)
 	}
 	if !c.kafkaOnly {
 		if err := c.positionsTopic(ctx, func(t *offsets.KafkaTracker) error { return t.Delete(ctx, stream) }); err != nil {
@@ -221,7 +228,8 @@ func parsePositionArg(args []string) (offsets.Position, error) {
 	}
 	pos, err := strconv.ParseUint(args[0][at+1:], 10, 32)
 	if err != nil || pos < 4 {
-		return offsets.Position{}, fmt.Errorf("binlog offset %q is invalid: give a number of 4 or more, the start of an event", args[0][at+1:])
+		return offsets.Position{}, fmt.Errorf("binlog offset %q is invalid: give the offset of an event's start, "+
+			"a number from 4 to 4294967295, as SHOW BINLOG EVENTS lists them", args[0][at+1:])
 	}
 	p := offsets.Position{File: args[0][:at], Pos: uint32(pos)}
 	if len(args) == 2 {

@@ -90,6 +90,14 @@ func (w *worker) start(ctx context.Context) error {
 			w.release()
 			return err
 		}
+		checkCtx, cancelCheck := context.WithTimeout(ctx, w.cfg.SchemaRegistryTimeout)
+		err = registry.Check(checkCtx)
+		cancelCheck()
+		if err != nil {
+			w.producer.Close()
+			w.release()
+			return err
+		}
 		avro := &codec.Avro{Connector: server.Connector(), Name: w.cfg.TopicPrefix, Version: version, Options: w.options}
 		w.records = newAvroEncoder(avro, registry, w.cfg.SchemaRegistryTimeout)
 	}
@@ -161,8 +169,8 @@ func (w *worker) checkPurged(ctx context.Context, position offsets.Position) (of
 		return position, err
 	}
 	if w.cfg.PurgedPosition != "current" {
-		return position, fmt.Errorf("the saved position %s of stream %q names binlog file %s, which the server no longer has: "+
-			"it was purged, and the changes after that position are gone from the binlog. Either take a new snapshot of the "+
+		return position, fmt.Errorf("the saved position %s of stream %q names binlog file %s, which the server does not have: "+
+			"it was purged (or never existed), and the changes after that position are not in the binlog. Either take a new snapshot of the "+
 			"captured tables and start from the current position (sluice offsets delete %s, or SLUICE_PURGED_POSITION=current), "+
 			"or restore the purged binlog files", position, w.cfg.StreamID, position.File, w.cfg.StreamID)
 	}

@@ -67,6 +67,11 @@ type worker struct {
 // next start reconciles its position with the positions topic.
 var errCommitUncertain = errors.New("the outcome of the Kafka commit is unknown, so sluice stops; its next start resumes from the position that Kafka holds")
 
+// idleCommitInterval is the shortest time between two commits that carry
+// no records, only a position moved past transactions of tables sluice
+// does not capture.
+const idleCommitInterval = 10 * time.Second
+
 // errHoldLost is wrapped by the error of a commit refused because the
 // tracker's hold on the stream was lost: another worker may own the
 // stream now, so this one stops without committing.
@@ -294,6 +299,13 @@ func (w *worker) commitIfDue(inTxn bool) error {
 	if w.producer.Records() < w.cfg.CommitRecords && time.Since(w.lastCommit) < w.cfg.CommitInterval {
 		return nil
 	}
+	// A position that only moved past transactions of other tables waits
+	// longer, unless it reached a new binlog file. Each save to a tracker
+	// on the source server is itself such a transaction, and committing it
+	// at once would keep the stream busy with its own saves.
+	if w.producer.Records() == 0 && w.pending.File == w.committed.File && time.Since(w.lastCommit) < idleCommitInterval {
+		return nil
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), w.cfg.TransactionTimeout)
 	defer cancel()
 	return w.commit(ctx)
@@ -327,7 +339,14 @@ func (w *worker) commit(ctx context.Context) error {
 	// reconciled at the next start from the positions topic.
 	if w.tracker != nil {
 		if err := w.tracker.Save(ctx, w.cfg.StreamID, w.pending); err != nil {
-			return fmt.Errorf("save position %s after the Kafka commit: %w: %w", w.pending, err, errCommitUncertain)
+			if errors.Is(err, offsets.ErrHeld) || errors.Is(err, offsets.ErrConflict) {
+				return fmt.Errorf("Kafka committed up to %s, but the tracker refused the position because another "+
+					"worker holds or changed the stream: %w: %w", w.pending, err, errHoldLost)
+			}
+			// Kafka holds the position, and the tracker may lag behind it:
+			// the next commit saves again, and a start takes Kafka's.
+			w.log.Warn().Err(err).Str("position", w.pending.String()).Str("offsets_type", w.cfg.OffsetsType).
+				Msg("saving the position to the tracker failed after the Kafka commit; the next commit tries again")
 		}
 	}
 	w.committed = w.pending
