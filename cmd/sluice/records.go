@@ -133,8 +133,10 @@ func (w *worker) send(ctx context.Context, topic string, change *codec.Change, k
 	}
 	if err := w.producer.CheckSize(topic, key, value); err != nil {
 		if w.cfg.OversizeRecords != "skip" {
-			return fmt.Errorf("table %s, key %s, binlog %s:%d: %w; raise the topic's max.message.bytes and SLUICE_MAX_RECORD_BYTES, "+
-				"or set SLUICE_OVERSIZE_RECORDS=skip to leave such records out", change.Table, key, change.Source.File, change.Source.Pos, err)
+			return fmt.Errorf("table %s, key %s, binlog %s:%d: %w; raise max.message.bytes of every captured topic "+
+				"(or the broker's message.max.bytes) and then SLUICE_MAX_RECORD_BYTES, which sizes the batches of all topics "+
+				"and must not exceed the smallest of them, or set SLUICE_OVERSIZE_RECORDS=skip to leave such records out",
+				change.Table, key, change.Source.File, change.Source.Pos, err)
 		}
 		w.skipped[topic]++
 		w.log.Warn().Err(err).Str("table", change.Table.String()).Bytes("key", key).Str("op", string(change.Op)).
