@@ -1125,7 +1125,7 @@ func TestAvroRegistryDownAtStart(t *testing.T) {
 
 // TestAvroRegistryDownMidStream puts a switchable proxy in front of the
 // registry. Once a table's schema is registered, the proxy starts to
-// answer 503, and a new table needs its schema: sluice retries for
+// return 503, and a new table needs its schema: sluice retries for
 // SLUICE_SCHEMA_REGISTRY_TIMEOUT, then exits with status 1, naming the
 // registry, and writes no record of the new table. Its saved position
 // stays before the new table's first change.

@@ -588,9 +588,9 @@ func TestBinlogRotationMovesSavedPosition(t *testing.T) {
 	execSQL(t, f.conn, "FLUSH BINARY LOGS")
 	// Other clients of the shared server may rotate the binlog too, so the
 	// saved file is compared with the server's current file at each poll.
-	// NOTE: their transactions also move the saved position, so on a busy
-	// server this passes without the rotation; only on a quiet server does
-	// it check the rotation alone.
+	// NOTE: their transactions also move the saved position. On a busy
+	// server this passes without the rotation, and only a quiet server
+	// checks the rotation alone.
 	var saved offsets.Position
 	f.eventually(30*time.Second, "the saved position names the server's current binlog file", func() bool {
 		saved, err = tracker.Load(context.Background(), f.stream)

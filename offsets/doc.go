@@ -66,10 +66,10 @@
 //
 // Every transaction end moves the pending position, also for transactions
 // that touch no captured table, and so does every binlog rotation. Such a
-// position is committed in a Kafka transaction that holds only the
-// position record: at once when it reaches a new binlog file, and else at
-// most every 10 seconds, because a tracker table on the source server
-// makes each save a transaction of its own. A stream whose tables stay quiet thus keeps a
+// position is committed in a Kafka transaction with only the position
+// record. That happens at once when it reaches a new binlog file, and else
+// at most every 10 seconds, because with a tracker table on the source
+// server each save is a transaction of its own. A stream whose tables stay quiet thus keeps a
 // position in a binlog file that the server still has. A start from a
 // position whose file was purged stops with an error that names the
 // position and the ways out, unless SLUICE_PURGED_POSITION=current asks to

@@ -62,8 +62,8 @@ type FileTracker struct {
 var validStream = regexp.MustCompile(`^[A-Za-z0-9._-]+$`)
 
 func (t *FileTracker) path(stream string) (string, error) {
-	if !validStream.MatchString(stream) || stream == "." || stream == ".." {
-		return "", fmt.Errorf("invalid stream id %q: use letters, digits, '.', '_' and '-'", stream)
+	if err := checkStreamID(stream); err != nil {
+		return "", err
 	}
 	return filepath.Join(t.Dir, stream, "position.json"), nil
 }

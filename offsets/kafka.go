@@ -44,8 +44,8 @@ func NewKafkaTracker(brokers []string, topic string) (*KafkaTracker, error) {
 
 // Load returns the newest committed position of stream in the topic.
 func (t *KafkaTracker) Load(ctx context.Context, stream string) (Position, error) {
-	if !validStream.MatchString(stream) {
-		return Position{}, invalidStream(stream)
+	if err := checkStreamID(stream); err != nil {
+		return Position{}, err
 	}
 	return LatestInTopic(ctx, t.client, t.brokers, t.topic, stream)
 }
@@ -54,8 +54,8 @@ func (t *KafkaTracker) Load(ctx context.Context, stream string) (Position, error
 // own, under a transactional id that no worker uses, so that a running
 // worker is not fenced.
 func (t *KafkaTracker) Save(ctx context.Context, stream string, p Position) error {
-	if !validStream.MatchString(stream) {
-		return invalidStream(stream)
+	if err := checkStreamID(stream); err != nil {
+		return err
 	}
 	if p.IsZero() || p.Pos == 0 {
 		return fmt.Errorf("%w: cannot save %s as the position of stream %q", ErrInvalidPosition, p, stream)
@@ -69,8 +69,8 @@ func (t *KafkaTracker) Save(ctx context.Context, stream string, p Position) erro
 
 // Delete writes a tombstone for stream, so that Load finds no position.
 func (t *KafkaTracker) Delete(ctx context.Context, stream string) error {
-	if !validStream.MatchString(stream) {
-		return invalidStream(stream)
+	if err := checkStreamID(stream); err != nil {
+		return err
 	}
 	return t.produceCommitted(ctx, stream, &kgo.Record{Topic: t.topic, Partition: 0, Key: []byte(stream)})
 }
@@ -150,8 +150,4 @@ func (t *KafkaTracker) Check(ctx context.Context) error {
 func (t *KafkaTracker) Close() error {
 	t.client.Close()
 	return nil
-}
-
-func invalidStream(stream string) error {
-	return fmt.Errorf("invalid stream id %q: use letters, digits, '.', '_' and '-'", stream)
 }

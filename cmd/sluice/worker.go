@@ -320,7 +320,7 @@ func (w *worker) commit(ctx context.Context) error {
 	if w.hold != nil {
 		select {
 		case <-w.hold.Lost():
-			return fmt.Errorf("commit up to %s refused: %w", w.pending, errHoldLost)
+			return fmt.Errorf("commit up to %s skipped: %w", w.pending, errHoldLost)
 		default:
 		}
 	}
@@ -340,8 +340,8 @@ func (w *worker) commit(ctx context.Context) error {
 	if w.tracker != nil {
 		if err := w.tracker.Save(ctx, w.cfg.StreamID, w.pending); err != nil {
 			if errors.Is(err, offsets.ErrHeld) || errors.Is(err, offsets.ErrConflict) {
-				return fmt.Errorf("Kafka committed up to %s, but the tracker refused the position because another "+
-					"worker holds or changed the stream: %w: %w", w.pending, err, errHoldLost)
+				return fmt.Errorf("Kafka committed up to %s, but the tracker rejected the position because another "+
+					"worker holds the stream or changed its position: %w: %w", w.pending, err, errHoldLost)
 			}
 			// Kafka holds the position, and the tracker may lag behind it:
 			// the next commit saves again, and a start takes Kafka's.

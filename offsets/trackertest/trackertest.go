@@ -113,6 +113,7 @@ func Run(t *testing.T, prefix string, open func(t *testing.T) offsets.Tracker) {
 		if err := tracker.Save(ctx, stream, position("mysql-bin.000005", 500)); err != nil {
 			t.Fatalf("Save: %v", err)
 		}
+
 		streams, err := tracker.List(ctx)
 		if err != nil {
 			t.Fatalf("List: %v", err)
@@ -123,6 +124,7 @@ func Run(t *testing.T, prefix string, open func(t *testing.T) offsets.Tracker) {
 		if !slices.IsSorted(streams) {
 			t.Errorf("List = %v, want it sorted", streams)
 		}
+
 		if err := tracker.Delete(ctx, stream); err != nil {
 			t.Fatalf("Delete: %v", err)
 		}
@@ -133,12 +135,14 @@ func Run(t *testing.T, prefix string, open func(t *testing.T) offsets.Tracker) {
 		if !got.IsZero() {
 			t.Errorf("Load after Delete = %s, want an empty position", got)
 		}
+
 		if streams, err = tracker.List(ctx); err != nil {
 			t.Fatalf("List after Delete: %v", err)
 		}
 		if slices.Contains(streams, stream) {
 			t.Errorf("List after Delete = %v, still contains %s", streams, stream)
 		}
+
 		if err := tracker.Delete(ctx, stream); err != nil {
 			t.Errorf("second Delete: %v, want no error", err)
 		}
