@@ -106,6 +106,7 @@ type fixture struct {
 	db       string
 	prefix   string
 	stream   string
+	suffix   string // the random number in db, prefix and stream
 	offsets  string
 	conn     *client.Conn
 	extraEnv []string
@@ -120,6 +121,7 @@ func newFixture(t *testing.T) *fixture {
 		db:      "it_" + name + "_" + suffix,
 		prefix:  "it." + name + "." + suffix,
 		stream:  "it-" + name + "-" + suffix,
+		suffix:  suffix,
 		offsets: t.TempDir(),
 		conn:    rootConn(t),
 	}

@@ -122,7 +122,7 @@ func TestBadBlobCredentialsRejected(t *testing.T) {
 		out := expectStartFailure(t, f, 2, []string{"lack a permission", "sluice-readonly-"},
 			"SLUICE_OFFSETS_TYPE=azblob",
 			"SLUICE_OFFSETS_AZBLOB_CONNECTION_STRING="+connection,
-			"SLUICE_OFFSETS_AZBLOB_CONTAINER=sluice-readonly-"+strings.ToLower(f.stream[len(f.stream)-6:]))
+			"SLUICE_OFFSETS_AZBLOB_CONTAINER=sluice-readonly-"+f.suffix)
 		if strings.Contains(out, query.Signature()) {
 			t.Errorf("the output shows the SAS signature:\n%s", out)
 		}
