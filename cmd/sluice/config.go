@@ -4,10 +4,13 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"reflect"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
+	"github.com/agnivade/levenshtein"
 	"github.com/kelseyhightower/envconfig"
 
 	"github.com/sluice-cdc/sluice/codec"
@@ -253,4 +256,68 @@ func (c *Config) validate() error {
 		return fmt.Errorf("invalid configuration:\n  - %s", strings.Join(problems, "\n  - "))
 	}
 	return nil
+}
+
+// variableFields returns the settings fields of every variable that sluice
+// reads, each name once: the worker's, then those of each registered
+// tracker backend. A backend may read a worker variable too, such as
+// SLUICE_OFFSETS_DIR.
+func variableFields() []reflect.StructField {
+	types := []reflect.Type{reflect.TypeOf(Config{})}
+	for _, name := range offsets.Types() {
+		types = append(types, reflect.TypeOf(offsets.Settings(name)).Elem())
+	}
+	seen := map[string]bool{}
+	var fields []reflect.StructField
+	for _, t := range types {
+		for field := range t.Fields() {
+			if name := field.Tag.Get("envconfig"); name != "" && !seen[name] {
+				seen[name] = true
+				fields = append(fields, field)
+			}
+		}
+	}
+	return fields
+}
+
+// unknownVariable is a SLUICE_ variable of the environment that sluice
+// does not read, with the known name closest to it.
+type unknownVariable struct {
+	name, suggestion string
+}
+
+// String reports the variable as ignored and names the one likely meant.
+func (u unknownVariable) String() string {
+	if u.suggestion == "" {
+		return u.name + " is not a sluice variable and is ignored; see sluice --help"
+	}
+	return u.name + " is not a sluice variable and is ignored; did you mean " + u.suggestion + "?"
+}
+
+// unknownVariables finds the SLUICE_ variables of environ that sluice does
+// not read. A misspelled name would otherwise leave its setting at the
+// default without a word. Each comes with the known name it most likely
+// means, when one is within a few typing errors of it.
+func unknownVariables(environ []string) []unknownVariable {
+	known := map[string]bool{}
+	for _, field := range variableFields() {
+		known[field.Tag.Get("envconfig")] = true
+	}
+	var unknown []unknownVariable
+	for _, entry := range environ {
+		name, _, _ := strings.Cut(entry, "=")
+		if !strings.HasPrefix(name, "SLUICE_") || known[name] {
+			continue
+		}
+		u := unknownVariable{name: name}
+		best := 4 // more edits than this is a different name, not a typo
+		for candidate := range known {
+			if d := levenshtein.ComputeDistance(name, candidate); d < best || (d == best && candidate < u.suggestion) {
+				u.suggestion, best = candidate, d
+			}
+		}
+		unknown = append(unknown, u)
+	}
+	slices.SortFunc(unknown, func(a, b unknownVariable) int { return strings.Compare(a.name, b.name) })
+	return unknown
 }

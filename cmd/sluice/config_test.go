@@ -468,3 +468,35 @@ func TestLoadConfigUnprefixedServerID(t *testing.T) {
 		t.Errorf("error %q does not name SLUICE_SERVER_ID", err)
 	}
 }
+
+// TestUnknownVariables checks which SLUICE_ variables are reported as not
+// read, and the name each is taken to mean.
+func TestUnknownVariables(t *testing.T) {
+	environ := []string{
+		"PATH=/usr/bin",
+		"SLUICE_SERVER_ID=1001",
+		"SLUICE_OFFSETS_AZBLOB_KEY=abc=",
+		"SLUICE_OFSETS_TYPE=azblob",
+		"SLUICE_KAFKA_BROKER=127.0.0.1:9092",
+		"SLUICE_MYSQL_PASWORD=x",
+		"SLUICE_TOPICPREFIX=shop",
+		"SLUICE_COLOUR=blue",
+		"SLUICE_FOO",
+		"MYSQL_HOST=db",
+	}
+	got := unknownVariables(environ)
+	want := []unknownVariable{
+		{name: "SLUICE_COLOUR"},
+		{name: "SLUICE_FOO"},
+		{name: "SLUICE_KAFKA_BROKER", suggestion: "SLUICE_KAFKA_BROKERS"},
+		{name: "SLUICE_MYSQL_PASWORD", suggestion: "SLUICE_MYSQL_PASSWORD"},
+		{name: "SLUICE_OFSETS_TYPE", suggestion: "SLUICE_OFFSETS_TYPE"},
+		{name: "SLUICE_TOPICPREFIX", suggestion: "SLUICE_TOPIC_PREFIX"},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("unknownVariables() = %+v\nwant %+v", got, want)
+	}
+	if msg := want[4].String(); msg != "SLUICE_OFSETS_TYPE is not a sluice variable and is ignored; did you mean SLUICE_OFFSETS_TYPE?" {
+		t.Errorf("message = %q", msg)
+	}
+}

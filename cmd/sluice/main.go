@@ -67,6 +67,13 @@ func runContext(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		return exitConfig
 	}
 	log := newLogger(cfg, stderr)
+	for _, u := range unknownVariables(os.Environ()) {
+		event := log.Warn().Str("variable", u.name)
+		if u.suggestion != "" {
+			event = event.Str("did_you_mean", u.suggestion)
+		}
+		event.Msg(u.String())
+	}
 
 	filter, err := cfg.filter()
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -46,6 +47,9 @@ func offsetsCommand(args []string, stdout, stderr io.Writer) int {
 	if err := envconfig.Process("", &settings); err != nil {
 		fmt.Fprintf(stderr, "sluice offsets: %v\n", err)
 		return exitConfig
+	}
+	for _, u := range unknownVariables(os.Environ()) {
+		fmt.Fprintf(stderr, "sluice offsets: warning: %s\n", u)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()

@@ -2,11 +2,8 @@ package main
 
 import (
 	"os"
-	"reflect"
 	"strings"
 	"testing"
-
-	"github.com/sluice-cdc/sluice/offsets"
 )
 
 // TestReadmeConfigurationTable checks that the README's configuration table
@@ -27,39 +24,25 @@ func TestReadmeConfigurationTable(t *testing.T) {
 		documented[name] = strings.Trim(strings.TrimSpace(cells[2]), "`")
 	}
 
-	// The worker's variables, then those of every tracker backend. A
-	// backend may read a worker variable too, such as SLUICE_OFFSETS_DIR.
-	types := []reflect.Type{reflect.TypeOf(Config{})}
-	for _, name := range offsets.Types() {
-		types = append(types, reflect.TypeOf(offsets.Settings(name)).Elem())
-	}
-	checked := map[string]bool{}
-	for _, fields := range types {
-		for i := 0; i < fields.NumField(); i++ {
-			field := fields.Field(i)
-			name := field.Tag.Get("envconfig")
-			if name == "" || checked[name] {
-				continue
+	for _, field := range variableFields() {
+		name := field.Tag.Get("envconfig")
+		readme, ok := documented[name]
+		if !ok {
+			t.Errorf("README does not document %s", name)
+			continue
+		}
+		delete(documented, name)
+		switch {
+		case field.Tag.Get("required") == "true":
+			if readme != "required" {
+				t.Errorf("README default of %s is %q, want \"required\"", name, readme)
 			}
-			checked[name] = true
-			readme, ok := documented[name]
-			if !ok {
-				t.Errorf("README does not document %s", name)
-				continue
+		case name == "SLUICE_STREAM_ID":
+			if readme != "topic prefix" {
+				t.Errorf("README default of %s is %q, want \"topic prefix\"", name, readme)
 			}
-			delete(documented, name)
-			switch {
-			case field.Tag.Get("required") == "true":
-				if readme != "required" {
-					t.Errorf("README default of %s is %q, want \"required\"", name, readme)
-				}
-			case name == "SLUICE_STREAM_ID":
-				if readme != "topic prefix" {
-					t.Errorf("README default of %s is %q, want \"topic prefix\"", name, readme)
-				}
-			case readme != field.Tag.Get("default"):
-				t.Errorf("README default of %s is %q, want %q", name, readme, field.Tag.Get("default"))
-			}
+		case readme != field.Tag.Get("default"):
+			t.Errorf("README default of %s is %q, want %q", name, readme, field.Tag.Get("default"))
 		}
 	}
 	for name := range documented {
