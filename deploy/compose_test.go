@@ -228,6 +228,7 @@ func TestComposeSluiceEnvironment(t *testing.T) {
 		{"SLUICE_TOPIC_PREFIX", "sluice"},
 		{"SLUICE_OFFSETS_DIR", "/var/lib/sluice"},
 		{"SLUICE_LOG_FORMAT", "json"},
+		{"SLUICE_METRICS_ADDR", ":9400"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

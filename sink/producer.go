@@ -54,6 +54,8 @@ type Producer struct {
 
 	inTxn   bool
 	records int
+	// topicRecords counts the open transaction's records by topic.
+	topicRecords map[string]int
 	// began is when the open transaction began.
 	began time.Time
 
@@ -79,7 +81,8 @@ func New(ctx context.Context, cfg Config) (*Producer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("create Kafka client: %w", err)
 	}
-	p := &Producer{cfg: cfg, client: client, admin: kadm.NewClient(client), topics: map[string]int{}, compacted: map[string]bool{}}
+	p := &Producer{cfg: cfg, client: client, admin: kadm.NewClient(client), topics: map[string]int{}, compacted: map[string]bool{},
+		topicRecords: map[string]int{}}
 
 	if _, err := p.admin.BrokerMetadata(ctx); err != nil {
 		client.Close()
@@ -185,9 +188,11 @@ func (p *Producer) Produce(ctx context.Context, r *kgo.Record) error {
 		}
 		p.inTxn = true
 		p.records = 0
+		clear(p.topicRecords)
 		p.began = time.Now()
 	}
 	p.records++
+	p.topicRecords[r.Topic]++
 	p.client.Produce(ctx, r, p.promise)
 	return nil
 }
@@ -210,6 +215,16 @@ func (p *Producer) Records() int {
 		return 0
 	}
 	return p.records
+}
+
+// TopicRecords returns the number of records in the open transaction by
+// topic, or nil when none is open. The map is the producer's own: it stays
+// valid through Commit or Abort and is reused by the next transaction.
+func (p *Producer) TopicRecords() map[string]int {
+	if !p.inTxn {
+		return nil
+	}
+	return p.topicRecords
 }
 
 // TransactionAge returns how long the open transaction has been open, or

@@ -33,6 +33,9 @@ type Step struct {
 	// it, where reading can resume.
 	End      bool
 	Position offsets.Position
+	// Time is when the server logged the event of an End step, to the
+	// second.
+	Time time.Time
 }
 
 // DDL is a statement that changes the schema, as the binlog logs it.
@@ -414,7 +417,7 @@ func (r *Reader) end(header *replication.EventHeader) Step {
 	}
 	r.txnStart = end
 	r.rowsEvents, r.skipRowsEvents = 0, 0
-	return Step{End: true, Position: end}
+	return Step{End: true, Position: end, Time: time.Unix(int64(header.Timestamp), 0)}
 }
 
 // SplitPosition returns the position inside the current transaction after

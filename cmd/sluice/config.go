@@ -73,6 +73,8 @@ type Config struct {
 	StartupTimeout     time.Duration `envconfig:"SLUICE_STARTUP_TIMEOUT" default:"30s" desc:"how long to wait for MySQL and Kafka at start before exiting with an error"`
 	ShutdownTimeout    time.Duration `envconfig:"SLUICE_SHUTDOWN_TIMEOUT" default:"10s" desc:"on SIGTERM, how long to keep reading to finish the open source transaction before aborting it"`
 
+	MetricsAddr string `envconfig:"SLUICE_METRICS_ADDR" desc:"host:port where Prometheus metrics are served at /metrics and readiness at /healthz, such as :9400; empty serves none"`
+
 	LogLevel  string `envconfig:"SLUICE_LOG_LEVEL" default:"info" desc:"trace, debug, info, warn or error"`
 	LogFormat string `envconfig:"SLUICE_LOG_FORMAT" default:"auto" desc:"json, console, or auto: console when stderr is a terminal"`
 }
@@ -245,6 +247,11 @@ func (c *Config) validate() error {
 	case "fail", "skip":
 	default:
 		add("SLUICE_OVERSIZE_RECORDS %q is invalid: use fail or skip", c.OversizeRecords)
+	}
+	if c.MetricsAddr != "" {
+		if _, _, err := net.SplitHostPort(c.MetricsAddr); err != nil {
+			add("SLUICE_METRICS_ADDR %q is not host:port: give a port to listen on, such as :9400 or 127.0.0.1:9400", c.MetricsAddr)
+		}
 	}
 	switch c.LogFormat {
 	case "auto", "json", "console":

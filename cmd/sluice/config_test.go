@@ -335,6 +335,7 @@ func TestLoadConfigInvalid(t *testing.T) {
 		{"log level disabled", map[string]string{"SLUICE_LOG_LEVEL": "disabled"}, "SLUICE_LOG_LEVEL", "disabled"},
 		{"log level numeric", map[string]string{"SLUICE_LOG_LEVEL": "5"}, "SLUICE_LOG_LEVEL", "5"},
 		{"log format unknown", map[string]string{"SLUICE_LOG_FORMAT": "xml"}, "SLUICE_LOG_FORMAT", "xml"},
+		{"metrics address without port", map[string]string{"SLUICE_METRICS_ADDR": "9400"}, "SLUICE_METRICS_ADDR", "9400"},
 		{"partitions zero", map[string]string{"SLUICE_TOPIC_PARTITIONS": "0"}, "SLUICE_TOPIC_PARTITIONS", "0"},
 		{"partitions below -1", map[string]string{"SLUICE_TOPIC_PARTITIONS": "-2"}, "SLUICE_TOPIC_PARTITIONS", "-2"},
 		{"replication factor zero", map[string]string{"SLUICE_TOPIC_REPLICATION_FACTOR": "0"}, "SLUICE_TOPIC_REPLICATION_FACTOR", "0"},

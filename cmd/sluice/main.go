@@ -106,6 +106,17 @@ func runContext(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		},
 		options:    options,
 		operations: cfg.operations(),
+		metrics:    newMetrics(cfg.StreamID),
+	}
+	if cfg.MetricsAddr != "" {
+		serving, stopServing := context.WithCancel(context.Background())
+		defer stopServing()
+		addr, err := serveMetrics(serving, cfg.MetricsAddr, w.metrics, log)
+		if err != nil {
+			fmt.Fprintf(stderr, "sluice: %v\n", err)
+			return exitConfig
+		}
+		log.Info().Str("addr", addr.String()).Msg("serving metrics at /metrics and readiness at /healthz")
 	}
 	if cfg.OffsetsType != "kafka" {
 		if w.tracker, err = offsets.Open(stop, cfg.OffsetsType); err != nil {

@@ -139,6 +139,7 @@ func (w *worker) send(ctx context.Context, topic string, change *codec.Change, k
 				change.Table, key, change.Source.File, change.Source.Pos, err)
 		}
 		w.skipped[topic]++
+		w.metrics.skipped.WithLabelValues(topic).Inc()
 		w.log.Warn().Err(err).Str("table", change.Table.String()).Bytes("key", key).Str("op", string(change.Op)).
 			Str("file", change.Source.File).Uint32("pos", change.Source.Pos).Int("skipped_in_topic", w.skipped[topic]).
 			Msg("record left out: larger than its topic takes")

@@ -59,6 +59,11 @@ type worker struct {
 	recordsAtEnd int
 	// lastCommit is when the last Kafka transaction ended.
 	lastCommit time.Time
+	// pendingTime is when the source logged the end of the transaction
+	// at pending.
+	pendingTime time.Time
+
+	metrics *metrics
 }
 
 // errCommitUncertain is wrapped by commit errors after which the position
@@ -128,6 +133,7 @@ func (w *worker) run(stop context.Context) error {
 		}
 		failures++
 		failedAt = w.committed
+		w.metrics.reconnects.Inc()
 		if failures > 8 {
 			return fmt.Errorf("the binlog connection failed %d times in a row: %w", failures, err)
 		}
@@ -152,6 +158,8 @@ func (w *worker) stream(stop context.Context) error {
 		return &sourceError{err}
 	}
 	defer reader.Close()
+	w.metrics.setStreaming(true)
+	defer w.metrics.setStreaming(false)
 
 	// drainDeadline is set once stop is done while a source transaction is
 	// open: reading goes on until it ends or the shutdown timeout passes.
@@ -193,7 +201,7 @@ func (w *worker) stream(stop context.Context) error {
 			return err
 		}
 		if step.End {
-			w.pending = step.Position
+			w.pending, w.pendingTime = step.Position, step.Time
 			w.uncommitted = true
 			w.recordsAtEnd = w.producer.Records()
 			if !drainDeadline.IsZero() {
@@ -331,7 +339,7 @@ func (w *worker) commit(ctx context.Context) error {
 	if err := w.producer.Produce(ctx, record); err != nil {
 		return err
 	}
-	records := w.producer.Records()
+	records, topicRecords, began := w.producer.Records(), w.producer.TopicRecords(), time.Now()
 	if err := w.producer.Commit(ctx); err != nil {
 		return fmt.Errorf("commit up to %s: %w: %w", w.pending, err, errCommitUncertain)
 	}
@@ -353,6 +361,7 @@ func (w *worker) commit(ctx context.Context) error {
 	w.uncommitted = false
 	w.recordsAtEnd = 0
 	w.lastCommit = time.Now()
+	w.metrics.committed(topicRecords, w.cfg.PositionsTopic, began, w.pendingTime)
 	w.log.Debug().Int("records", records).Str("position", w.committed.String()).Msg("committed")
 	return nil
 }
