@@ -17,7 +17,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
-// cuttingProxy forwards TCP connections from 127.0.0.1 to MariaDB and can
+// cuttingProxy forwards TCP connections from 127.0.0.1 to a server and can
 // cut every open connection at once, as a network failure would.
 type cuttingProxy struct {
 	listener net.Listener
@@ -25,9 +25,16 @@ type cuttingProxy struct {
 	conns    []net.Conn
 }
 
+// startProxy starts a proxy to target on a free port of 127.0.0.1.
 func startProxy(t *testing.T, target string) *cuttingProxy {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	return startProxyAt(t, "127.0.0.1:0", target)
+}
+
+// startProxyAt starts a proxy to target that listens on addr.
+func startProxyAt(t *testing.T, addr, target string) *cuttingProxy {
+	t.Helper()
+	l, err := net.Listen("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,9 +3,11 @@
 package integration
 
 import (
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -154,5 +156,54 @@ func TestForeignTrackerTableRejected(t *testing.T) {
 	}
 	if note, _ := result.GetString(0, 0); note != "keep me" {
 		t.Errorf("the foreign table's row reads %q, want %q", note, "keep me")
+	}
+}
+
+// TestTrackerReachableLate starts sluice while its mysql tracker's server
+// does not listen yet. sluice retries until the server comes up within
+// SLUICE_STARTUP_TIMEOUT, then streams.
+func TestTrackerReachableLate(t *testing.T) {
+	f := newFixture(t)
+	mysqlTrackerConn(t) // creates the tracker's database
+	execSQL(t, f.conn, "USE "+f.db, "CREATE TABLE late (id INT PRIMARY KEY)")
+	addr := freeAddr(t)
+	p := f.start("SLUICE_OFFSETS_TYPE=mysql",
+		"SLUICE_OFFSETS_MYSQL_DSN=root:@tcp("+addr+")/"+trackerDatabase,
+		"SLUICE_OFFSETS_MYSQL_TABLE="+trackerTableName("late"),
+		"SLUICE_STARTUP_TIMEOUT=60s")
+	f.eventually(30*time.Second, "sluice retries the tracker", func() bool {
+		return strings.Contains(p.output(), "the tracker's server is not reachable yet; retrying")
+	})
+
+	startProxyAt(t, addr, net.JoinHostPort(mysqlHost, mysqlPort))
+	f.eventually(60*time.Second, "sluice streams", func() bool {
+		return strings.Contains(p.output(), `"message":"streaming"`)
+	})
+	execSQL(t, f.conn, "INSERT INTO late VALUES (1)")
+	f.eventually(30*time.Second, "the row is in Kafka", func() bool {
+		return len(consumeAll(t, f.topic("late"))) == 1
+	})
+	p.signal(syscall.SIGTERM)
+	if status := p.wait(t, 30*time.Second); status != 0 {
+		t.Errorf("sluice exited with status %d after SIGTERM, want 0", status)
+	}
+}
+
+// TestTrackerNeverReachable starts sluice with a tracker server that does
+// not come up: sluice exits with status 1 after SLUICE_STARTUP_TIMEOUT,
+// with the address and the number of attempts.
+func TestTrackerNeverReachable(t *testing.T) {
+	f := newFixture(t)
+	addr := freeAddr(t)
+	p := f.start("SLUICE_OFFSETS_TYPE=mysql",
+		"SLUICE_OFFSETS_MYSQL_DSN=root:@tcp("+addr+")/"+trackerDatabase,
+		"SLUICE_STARTUP_TIMEOUT=3s")
+	if status := p.wait(t, 60*time.Second); status != 1 {
+		t.Fatalf("sluice exited with status %d, want 1:\n%s", status, p.output())
+	}
+	for _, want := range []string{addr, "connection refused", "within SLUICE_STARTUP_TIMEOUT=3s", "SLUICE_OFFSETS_MYSQL_DSN"} {
+		if !strings.Contains(p.output(), want) {
+			t.Errorf("the output does not contain %q:\n%s", want, p.output())
+		}
 	}
 }

@@ -70,7 +70,7 @@ type Config struct {
 	CommitRecords      int           `envconfig:"SLUICE_COMMIT_RECORDS" default:"10000" desc:"commit once a Kafka transaction holds this many records (at the next source transaction boundary)"`
 	TransactionTimeout time.Duration `envconfig:"SLUICE_TRANSACTION_TIMEOUT" default:"60s" desc:"Kafka transaction.timeout.ms: the broker aborts a transaction left open longer"`
 	MaxRecordBytes     int32         `envconfig:"SLUICE_MAX_RECORD_BYTES" default:"1000000" desc:"largest record batch sent to Kafka, in bytes; keep it at or below the topics' max.message.bytes"`
-	StartupTimeout     time.Duration `envconfig:"SLUICE_STARTUP_TIMEOUT" default:"30s" desc:"how long to wait for MySQL and Kafka at start before exiting with an error"`
+	StartupTimeout     time.Duration `envconfig:"SLUICE_STARTUP_TIMEOUT" default:"30s" desc:"how long to wait for MySQL, Kafka and the tracker's server at start before exiting with an error"`
 	ShutdownTimeout    time.Duration `envconfig:"SLUICE_SHUTDOWN_TIMEOUT" default:"10s" desc:"on SIGTERM, how long to keep reading to finish the open source transaction before aborting it"`
 
 	MetricsAddr string `envconfig:"SLUICE_METRICS_ADDR" desc:"host:port where Prometheus metrics are served at /metrics and readiness at /healthz, such as :9400; empty serves none"`

@@ -111,8 +111,17 @@ func retryableSourceError(err error) bool {
 			return true
 		}
 		return false
-	case errors.Is(err, mysql.ErrBadConn), errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF),
-		errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.EPIPE):
+	case errors.Is(err, mysql.ErrBadConn), errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return true
+	}
+	return unreachable(err)
+}
+
+// unreachable reports whether err is a failure to reach a server over the
+// network: a refused, reset or timed-out connection, or a name that does
+// not resolve. Such a failure may pass once the server is up.
+func unreachable(err error) bool {
+	if errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.EPIPE) {
 		return true
 	}
 	var netErr net.Error

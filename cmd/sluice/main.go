@@ -118,9 +118,17 @@ func runContext(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		}
 		log.Info().Str("addr", addr.String()).Msg("serving metrics at /metrics and readiness at /healthz")
 	}
+	log.Info().Str("version", version).Str("mysql", w.sourceCfg.Host).Strs("kafka", cfg.KafkaBrokers).
+		Str("stream", cfg.StreamID).Str("offsets_type", cfg.OffsetsType).Msg("sluice starting")
 	if cfg.OffsetsType != "kafka" {
-		if w.tracker, err = offsets.Open(stop, cfg.OffsetsType); err != nil {
+		if err := w.openTracker(stop); err != nil {
 			fmt.Fprintf(stderr, "sluice: %v\n", err)
+			switch {
+			case stop.Err() != nil:
+				return exitOK
+			case unreachable(err):
+				return exitFailed
+			}
 			return exitConfig
 		}
 		defer func() {
@@ -129,8 +137,6 @@ func runContext(ctx context.Context, args []string, stdout, stderr io.Writer) in
 			}
 		}()
 	}
-	log.Info().Str("version", version).Str("mysql", w.sourceCfg.Host).Strs("kafka", cfg.KafkaBrokers).
-		Str("stream", cfg.StreamID).Str("offsets_type", cfg.OffsetsType).Msg("sluice starting")
 	if err := w.run(stop); err != nil {
 		log.Error().Err(err).Msg("sluice stopped on an error")
 		return exitFailed

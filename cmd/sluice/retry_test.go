@@ -40,3 +40,26 @@ func TestRetryableSourceError(t *testing.T) {
 		})
 	}
 }
+
+func TestUnreachable(t *testing.T) {
+	cases := []struct {
+		name string
+		err  error
+		want bool
+	}{
+		{"connection refused", &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}, true},
+		{"refused inside a wrapped error", fmt.Errorf("postgres tracker: cannot connect: %w", syscall.ECONNREFUSED), true},
+		{"refused among joined errors", errors.Join(errors.New("create container"), &net.OpError{Op: "dial", Err: syscall.ECONNREFUSED}), true},
+		{"name not resolved", &net.DNSError{Err: "no such host", Name: "tracker-db", IsNotFound: true}, true},
+		{"broken pipe", fmt.Errorf("write: %w", syscall.EPIPE), true},
+		{"access denied", &mysql.MyError{Code: mysql.ER_ACCESS_DENIED_ERROR}, false},
+		{"invalid setting", errors.New("SLUICE_OFFSETS_FILE_MODE \"999\" is not an octal permission"), false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := unreachable(tc.err); got != tc.want {
+				t.Errorf("unreachable(%v) = %v, want %v", tc.err, got, tc.want)
+			}
+		})
+	}
+}

@@ -184,6 +184,18 @@ func (w *worker) checkPurged(ctx context.Context, position offsets.Position) (of
 	return current, nil
 }
 
+// openTracker opens the tracker that SLUICE_OFFSETS_TYPE names. A tracker
+// server that is not reachable yet is retried within SLUICE_STARTUP_TIMEOUT,
+// as MySQL and Kafka are, so sluice may start before it.
+func (w *worker) openTracker(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, w.cfg.StartupTimeout)
+	defer cancel()
+	return w.retryStart(ctx, "the tracker's server is not reachable yet", func() (err error) {
+		w.tracker, err = offsets.Open(ctx, w.cfg.OffsetsType)
+		return err
+	}, unreachable)
+}
+
 // release gives up the tracker's hold on the stream, if it has one.
 func (w *worker) release() {
 	if w.hold == nil {
