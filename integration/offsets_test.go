@@ -537,6 +537,8 @@ func TestOffsetsCommandBadInput(t *testing.T) {
 		t.Run(offsetsType, func(t *testing.T) {
 			f := newFixture(t)
 			f.extraEnv = []string{"SLUICE_OFFSETS_TYPE=" + offsetsType}
+			execSQL(t, f.conn, "USE "+f.db, "CREATE TABLE t (id INT PRIMARY KEY)", "INSERT INTO t VALUES (1)")
+			file, size, tableMap := lastTableMap(t, f)
 			cases := []struct {
 				args    []string
 				status  int
@@ -546,6 +548,12 @@ func TestOffsetsCommandBadInput(t *testing.T) {
 				{[]string{"set", f.stream, "mariadb-bin.000001:first"}, 2, `binlog offset "first" is invalid`},
 				{[]string{"set", f.stream, "mariadb-bin.000001:3"}, 2, `binlog offset "3" is invalid`},
 				{[]string{"set", f.stream, "binlog:4"}, 2, `binlog file name "binlog" has no numeric suffix`},
+				{[]string{"set", f.stream, "mariadb-bin.999999:4"}, 1, `has no binlog file "mariadb-bin.999999"`},
+				{[]string{"set", f.stream, fmt.Sprintf("%s:%d", file, size+100)}, 1,
+					fmt.Sprintf("offset %d is past the end of %s, which has %d bytes", size+100, file, size)},
+				{[]string{"set", f.stream, file + ":5"}, 1, "offset 5 of " + file + " is not where an event starts"},
+				{[]string{"set", f.stream, fmt.Sprintf("%s:%d", file, tableMap)}, 1,
+					fmt.Sprintf("offset %d of %s is inside a transaction, at a Table_map event", tableMap, file)},
 				{[]string{"show", f.stream}, 1, fmt.Sprintf("stream %q has no saved position", f.stream)},
 				{[]string{"rewind", f.stream}, 2, `invalid arguments "rewind ` + f.stream + `"`},
 			}
@@ -565,6 +573,32 @@ func TestOffsetsCommandBadInput(t *testing.T) {
 			}
 		})
 	}
+}
+
+// lastTableMap returns the server's current binlog file, its size, and
+// the offset of its last Table_map event.
+func lastTableMap(t *testing.T, f *fixture) (file string, size, tableMap uint64) {
+	t.Helper()
+	logs, err := f.conn.Execute("SHOW BINARY LOGS")
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := len(logs.Values) - 1
+	file, _ = logs.GetString(last, 0)
+	size, _ = logs.GetUint(last, 1)
+	events, err := f.conn.Execute("SHOW BINLOG EVENTS IN '" + file + "'")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for row := range events.Values {
+		if kind, _ := events.GetString(row, 2); kind == "Table_map" {
+			tableMap, _ = events.GetUint(row, 1)
+		}
+	}
+	if tableMap == 0 {
+		t.Fatalf("%s has no Table_map event", file)
+	}
+	return file, size, tableMap
 }
 
 // TestBinlogRotationMovesSavedPosition checks that a binlog rotation moves
@@ -628,10 +662,27 @@ func TestPurgedPositionStopsStart(t *testing.T) {
 	f.awaitIDs(idRange(1, 3))
 	stopCleanly(t, p)
 
+	// sluice offsets set rejects a file that the server does not have, so
+	// the position goes to the file tracker and the positions topic as a
+	// worker would have saved it before the file was purged.
 	missing := missingBinlogFile(t, f)
 	purged := missing + ":4"
-	if set := f.runOffsetsCommand("set", f.stream, purged); set.status != 0 {
-		t.Fatalf("sluice offsets set %s exited with status %d: %s", purged, set.status, set.stderr)
+	position := offsets.Position{File: missing, Pos: 4, CapturedAt: time.Now().UTC()}
+	if set := f.runOffsetsCommand("set", f.stream, purged); set.status != 1 || !strings.Contains(set.stderr, "has no binlog file") {
+		t.Errorf("sluice offsets set %s exited with status %d, want 1 for a missing file: %s", purged, set.status, set.stderr)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := (&offsets.FileTracker{Dir: f.offsets}).Save(ctx, f.stream, position); err != nil {
+		t.Fatalf("save %s to the file tracker: %v", purged, err)
+	}
+	topic, err := offsets.NewKafkaTracker([]string{kafkaAddr}, "__sluice_positions")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer topic.Close()
+	if err := topic.Save(ctx, f.stream, position); err != nil {
+		t.Fatalf("save %s to the positions topic: %v", purged, err)
 	}
 	saved, err := os.ReadFile(f.positionFile())
 	if err != nil {

@@ -294,3 +294,67 @@ func HasBinlog(ctx context.Context, cfg *Config, file string) (bool, error) {
 	}
 	return false, nil
 }
+
+// midTransactionEvents are the binlog event types that only occur inside a
+// transaction, after the GTID event that starts it. MySQL 5.7 and later and
+// MariaDB 10.0 and later start every transaction with a GTID event, with
+// gtid_mode off too (Anonymous_Gtid), so a Query event is never the first.
+var midTransactionEvents = map[string]bool{
+	"Query": true, "Table_map": true, "Xid": true, "XA_prepare": true,
+	"Annotate_rows": true, "Rows_query": true, "Intvar": true, "Rand": true, "User var": true,
+	"Begin_load_query": true, "Execute_load_query": true, "Append_block": true, "Transaction_payload": true,
+}
+
+// CheckPosition checks that reading can start at offset pos of the binlog
+// file: the server still has the file, and pos is where an event that
+// starts a transaction, or the end of the file, is. The error names what
+// is wrong and the positions that would do.
+func CheckPosition(ctx context.Context, cfg *Config, file string, pos uint32) error {
+	conn, err := connect(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+
+	res, err := conn.Execute("SHOW BINARY LOGS")
+	if err != nil {
+		return fmt.Errorf("list binlog files (SHOW BINARY LOGS): %w", err)
+	}
+	var size uint64
+	found := false
+	for i := range res.Values {
+		if name, _ := res.GetString(i, 0); name == file {
+			size, _ = res.GetUint(i, 1)
+			found = true
+		}
+	}
+	if !found {
+		first, _ := res.GetString(0, 0)
+		last, _ := res.GetString(len(res.Values)-1, 0)
+		return fmt.Errorf("the server at %s has no binlog file %q: it has %s to %s (SHOW BINARY LOGS)", cfg.addr(), file, first, last)
+	}
+	if uint64(pos) > size {
+		return fmt.Errorf("offset %d is past the end of %s, which has %d bytes", pos, file, size)
+	}
+	if uint64(pos) == size {
+		return nil // the end of the file, where the next event will be
+	}
+
+	res, err = conn.Execute(fmt.Sprintf("SHOW BINLOG EVENTS IN '%s' FROM %d LIMIT 1", strings.ReplaceAll(file, "'", "''"), pos))
+	var serverErr *mysql.MyError
+	if errors.As(err, &serverErr) && serverErr.Code == mysql.ER_ERROR_WHEN_EXECUTING_COMMAND {
+		return fmt.Errorf("offset %d of %s is not where an event starts: give an offset that SHOW BINLOG EVENTS IN '%s' lists in its Pos column", pos, file, file)
+	}
+	if err != nil {
+		return fmt.Errorf("read the event at %s:%d (SHOW BINLOG EVENTS): %w", file, pos, err)
+	}
+	if len(res.Values) == 0 {
+		return nil
+	}
+	eventType, _ := res.GetString(0, 2)
+	if midTransactionEvents[eventType] || strings.Contains(eventType, "_rows") {
+		return fmt.Errorf("offset %d of %s is inside a transaction, at a %s event: give the offset of the transaction's GTID event, "+
+			"or of the event after the previous transaction's end, as SHOW BINLOG EVENTS IN '%s' lists them", pos, file, eventType, file)
+	}
+	return nil
+}

@@ -24,11 +24,8 @@ import (
 // programs in the same container set. Defaults live in the struct tags and nowhere else; validate
 // checks what the tags cannot.
 type Config struct {
-	MySQLHost     string `envconfig:"SLUICE_MYSQL_HOST" default:"127.0.0.1" desc:"source MySQL or MariaDB host"`
-	MySQLPort     uint16 `envconfig:"SLUICE_MYSQL_PORT" default:"3306" desc:"source server port"`
-	MySQLUser     string `envconfig:"SLUICE_MYSQL_USER" default:"sluice" desc:"user with REPLICATION SLAVE and REPLICATION CLIENT"`
-	MySQLPassword string `envconfig:"SLUICE_MYSQL_PASSWORD" desc:"password of SLUICE_MYSQL_USER"`
-	ServerID      uint32 `envconfig:"SLUICE_SERVER_ID" required:"true" desc:"server_id sluice registers with as a replica; unique among all servers and replicas of the source"`
+	SourceSettings
+	ServerID uint32 `envconfig:"SLUICE_SERVER_ID" required:"true" desc:"server_id sluice registers with as a replica; unique among all servers and replicas of the source"`
 
 	Databases        []string `envconfig:"SLUICE_DATABASES" desc:"comma-separated regular expressions of databases to capture; empty captures all but mysql, sys, information_schema and performance_schema"`
 	ExcludeDatabases []string `envconfig:"SLUICE_EXCLUDE_DATABASES" desc:"comma-separated regular expressions of databases not to capture"`
@@ -77,6 +74,15 @@ type Config struct {
 
 	LogLevel  string `envconfig:"SLUICE_LOG_LEVEL" default:"info" desc:"trace, debug, info, warn or error"`
 	LogFormat string `envconfig:"SLUICE_LOG_FORMAT" default:"auto" desc:"json, console, or auto: console when stderr is a terminal"`
+}
+
+// SourceSettings is how to reach the source server. The worker and the
+// offsets command read it.
+type SourceSettings struct {
+	MySQLHost     string `envconfig:"SLUICE_MYSQL_HOST" default:"127.0.0.1" desc:"source MySQL or MariaDB host"`
+	MySQLPort     uint16 `envconfig:"SLUICE_MYSQL_PORT" default:"3306" desc:"source server port"`
+	MySQLUser     string `envconfig:"SLUICE_MYSQL_USER" default:"sluice" desc:"user with REPLICATION SLAVE and REPLICATION CLIENT"`
+	MySQLPassword string `envconfig:"SLUICE_MYSQL_PASSWORD" desc:"password of SLUICE_MYSQL_USER"`
 }
 
 // loadConfig reads the environment and validates the result.
@@ -277,7 +283,7 @@ func variableFields() []reflect.StructField {
 	seen := map[string]bool{}
 	var fields []reflect.StructField
 	for _, t := range types {
-		for field := range t.Fields() {
+		for _, field := range reflect.VisibleFields(t) {
 			if name := field.Tag.Get("envconfig"); name != "" && !seen[name] {
 				seen[name] = true
 				fields = append(fields, field)

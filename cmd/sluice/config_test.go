@@ -22,9 +22,10 @@ const variablePrefix = "SLUICE_"
 func configVariables(t *testing.T) map[string]string {
 	t.Helper()
 	variables := make(map[string]string)
-	typ := reflect.TypeFor[Config]()
-	for i := range typ.NumField() {
-		field := typ.Field(i)
+	for _, field := range reflect.VisibleFields(reflect.TypeFor[Config]()) {
+		if field.Anonymous {
+			continue // an embedded group of settings, whose fields follow
+		}
 		name := strings.ToUpper(field.Tag.Get("envconfig"))
 		if name == "" {
 			t.Fatalf("Config.%s has no envconfig tag", field.Name)
@@ -173,9 +174,10 @@ func TestLoadConfigDefaults(t *testing.T) {
 	}
 
 	got := reflect.ValueOf(cfg).Elem()
-	typ := got.Type()
-	for i := range typ.NumField() {
-		field := typ.Field(i)
+	for _, field := range reflect.VisibleFields(got.Type()) {
+		if field.Anonymous {
+			continue
+		}
 		variable := variables[field.Name]
 		text, ok := helped[variable]
 		if !ok {
@@ -204,7 +206,7 @@ func TestLoadConfigDefaults(t *testing.T) {
 			t.Errorf("help default of %s = %q; want the tag default %q", variable, text, tag)
 		}
 		want := parseDefault(t, field.Type, text)
-		if value := got.Field(i).Interface(); !reflect.DeepEqual(value, want.Interface()) {
+		if value := got.FieldByIndex(field.Index).Interface(); !reflect.DeepEqual(value, want.Interface()) {
 			t.Errorf("%s unset: Config.%s = %#v; want %#v as the help documents", variable, field.Name, value, want.Interface())
 		}
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/sluice-cdc/sluice/offsets"
+	"github.com/sluice-cdc/sluice/source"
 )
 
 const offsetsUsage = `Usage:
@@ -24,6 +25,8 @@ const offsetsUsage = `Usage:
   sluice offsets delete STREAM                 delete the position: the next start begins at the server's current position
 
 The tracker is the one SLUICE_OFFSETS_TYPE names, with its variables (sluice --help).
+set first checks the position on the source server that SLUICE_MYSQL_* name: the
+binlog file must exist and the offset must be where a transaction starts.
 set and delete also write the positions topic, so that the next start does not
 resume from an older or newer position found there, and they refuse to run while
 a worker holds the stream. The kafka tracker has no hold: stop the worker first.
@@ -42,6 +45,7 @@ func offsetsCommand(args []string, stdout, stderr io.Writer) int {
 		Type        string `envconfig:"SLUICE_OFFSETS_TYPE" default:"file"`
 		StreamID    string `envconfig:"SLUICE_STREAM_ID"`
 		TopicPrefix string `envconfig:"SLUICE_TOPIC_PREFIX" default:"sluice"`
+		SourceSettings
 		offsets.KafkaSettings
 	}
 	if err := envconfig.Process("", &settings); err != nil {
@@ -60,7 +64,19 @@ func offsetsCommand(args []string, stdout, stderr io.Writer) int {
 	}
 	defer tracker.Close()
 
-	cmd := offsetsCmd{tracker: tracker, kafka: settings.KafkaSettings, kafkaOnly: settings.Type == "kafka", stdout: stdout}
+	cmd := offsetsCmd{
+		tracker:   tracker,
+		kafka:     settings.KafkaSettings,
+		kafkaOnly: settings.Type == "kafka",
+		source: source.Config{
+			Host:           settings.MySQLHost,
+			Port:           settings.MySQLPort,
+			User:           settings.MySQLUser,
+			Password:       settings.MySQLPassword,
+			ConnectTimeout: 10 * time.Second,
+		},
+		stdout: stdout,
+	}
 	switch {
 	case args[0] == "list" && len(args) == 1:
 		err = cmd.list(ctx)
@@ -99,7 +115,9 @@ type offsetsCmd struct {
 	kafka   offsets.KafkaSettings
 	// kafkaOnly is true when the tracker is the positions topic itself.
 	kafkaOnly bool
-	stdout    io.Writer
+	// source is the server whose binlog a new position must be in.
+	source source.Config
+	stdout io.Writer
 }
 
 func (c *offsetsCmd) list(ctx context.Context) error {
@@ -134,6 +152,11 @@ func (c *offsetsCmd) show(ctx context.Context, stream string) error {
 }
 
 func (c *offsetsCmd) set(ctx context.Context, stream string, p offsets.Position) error {
+	// A position that the source cannot read from would stop the next
+	// start, with the server's less helpful error.
+	if err := source.CheckPosition(ctx, &c.source, p.File, p.Pos); err != nil {
+		return fmt.Errorf("%w; nothing was changed", err)
+	}
 	release, err := c.holdStream(ctx, stream)
 	if err != nil {
 		return err
