@@ -109,6 +109,9 @@ func TestMetricsOfAStream(t *testing.T) {
 	if got := m[`sluice_streaming{`+stream+`}`]; got != 1 {
 		t.Errorf("sluice_streaming = %v, want 1", got)
 	}
+	if got := m[`sluice_uncommitted_seconds{`+stream+`}`]; got != 0 {
+		t.Errorf("sluice_uncommitted_seconds = %v with every change committed, want 0", got)
+	}
 	if got := m[`sluice_binlog_reconnects_total{`+stream+`}`]; got != 0 {
 		t.Errorf("reconnects = %v, want 0", got)
 	}

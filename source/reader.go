@@ -62,6 +62,9 @@ type Reader struct {
 	cfg    *Config
 	server *Server
 	log    zerolog.Logger
+	// eventTime is the header timestamp of the last event read that has
+	// one; the server leaves it 0 in some events it makes up.
+	eventTime uint32
 
 	syncer *replication.BinlogSyncer
 	stream *replication.BinlogStreamer
@@ -159,6 +162,15 @@ func (r *Reader) Close() {
 	r.catalog.close()
 }
 
+// EventTime returns when the server logged the last event read that has a
+// time, to the second. It is zero before the first such event.
+func (r *Reader) EventTime() time.Time {
+	if r.eventTime == 0 {
+		return time.Time{}
+	}
+	return time.Unix(int64(r.eventTime), 0)
+}
+
 // InTransaction reports whether the last event read was inside a
 // transaction that has not ended yet.
 func (r *Reader) InTransaction() bool {
@@ -180,6 +192,9 @@ func (r *Reader) Next(ctx context.Context) (Step, error) {
 		r.inPayload = false
 	}
 	header := ev.Header
+	if header.Timestamp != 0 {
+		r.eventTime = header.Timestamp
+	}
 
 	switch e := ev.Event.(type) {
 	case *replication.RotateEvent:

@@ -255,7 +255,7 @@ func (c *Config) validate() error {
 		add("SLUICE_OVERSIZE_RECORDS %q is invalid: use fail or skip", c.OversizeRecords)
 	}
 	if c.MetricsAddr != "" {
-		if _, _, err := net.SplitHostPort(c.MetricsAddr); err != nil {
+		if _, port, err := net.SplitHostPort(c.MetricsAddr); err != nil || port == "" {
 			add("SLUICE_METRICS_ADDR %q is not host:port: give a port to listen on, such as :9400 or 127.0.0.1:9400", c.MetricsAddr)
 		}
 	}
@@ -307,6 +307,12 @@ func (u unknownVariable) String() string {
 	return u.name + " is not a sluice variable and is ignored; did you mean " + u.suggestion + "?"
 }
 
+// toolVariables are SLUICE_ variables of the project's own scripts and
+// tests, which share the environment of a sluice started from them.
+var toolVariables = map[string]bool{
+	"SLUICE_REPO_DIR": true, "SLUICE_LOCAL_DIR": true, "SLUICE_CACHE_DIR": true, "SLUICE_CRASH_KILLS": true,
+}
+
 // unknownVariables finds the SLUICE_ variables of environ that sluice does
 // not read. A misspelled name would otherwise leave its setting at the
 // default without a word. Each comes with the known name it most likely
@@ -319,13 +325,14 @@ func unknownVariables(environ []string) []unknownVariable {
 	var unknown []unknownVariable
 	for _, entry := range environ {
 		name, _, _ := strings.Cut(entry, "=")
-		if !strings.HasPrefix(name, "SLUICE_") || known[name] {
+		if !strings.HasPrefix(strings.ToUpper(name), "SLUICE_") || known[name] || toolVariables[name] {
 			continue
 		}
 		u := unknownVariable{name: name}
 		best := 4 // more edits than this is a different name, not a typo
 		for candidate := range known {
-			if d := levenshtein.ComputeDistance(name, candidate); d < best || (d == best && candidate < u.suggestion) {
+			d := levenshtein.ComputeDistance(strings.ToUpper(name), candidate)
+			if d < best || (d == best && candidate < u.suggestion) {
 				u.suggestion, best = candidate, d
 			}
 		}

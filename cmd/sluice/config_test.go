@@ -338,6 +338,7 @@ func TestLoadConfigInvalid(t *testing.T) {
 		{"log level numeric", map[string]string{"SLUICE_LOG_LEVEL": "5"}, "SLUICE_LOG_LEVEL", "5"},
 		{"log format unknown", map[string]string{"SLUICE_LOG_FORMAT": "xml"}, "SLUICE_LOG_FORMAT", "xml"},
 		{"metrics address without port", map[string]string{"SLUICE_METRICS_ADDR": "9400"}, "SLUICE_METRICS_ADDR", "9400"},
+		{"metrics address with empty port", map[string]string{"SLUICE_METRICS_ADDR": "127.0.0.1:"}, "SLUICE_METRICS_ADDR", "127.0.0.1:"},
 		{"partitions zero", map[string]string{"SLUICE_TOPIC_PARTITIONS": "0"}, "SLUICE_TOPIC_PARTITIONS", "0"},
 		{"partitions below -1", map[string]string{"SLUICE_TOPIC_PARTITIONS": "-2"}, "SLUICE_TOPIC_PARTITIONS", "-2"},
 		{"replication factor zero", map[string]string{"SLUICE_TOPIC_REPLICATION_FACTOR": "0"}, "SLUICE_TOPIC_REPLICATION_FACTOR", "0"},
@@ -486,6 +487,10 @@ func TestUnknownVariables(t *testing.T) {
 		"SLUICE_COLOUR=blue",
 		"SLUICE_FOO",
 		"MYSQL_HOST=db",
+		"SLUICE_metrics_addr=:9400",
+		"sluice_tables=shop.orders",
+		"SLUICE_LOCAL_DIR=/tmp/state",
+		"SLUICE_CRASH_KILLS=5",
 	}
 	got := unknownVariables(environ)
 	want := []unknownVariable{
@@ -495,6 +500,8 @@ func TestUnknownVariables(t *testing.T) {
 		{name: "SLUICE_MYSQL_PASWORD", suggestion: "SLUICE_MYSQL_PASSWORD"},
 		{name: "SLUICE_OFSETS_TYPE", suggestion: "SLUICE_OFFSETS_TYPE"},
 		{name: "SLUICE_TOPICPREFIX", suggestion: "SLUICE_TOPIC_PREFIX"},
+		{name: "SLUICE_metrics_addr", suggestion: "SLUICE_METRICS_ADDR"},
+		{name: "sluice_tables", suggestion: "SLUICE_TABLES"},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("unknownVariables() = %+v\nwant %+v", got, want)

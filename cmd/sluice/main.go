@@ -7,9 +7,11 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"syscall"
 	"text/tabwriter"
 	"time"
@@ -61,13 +63,18 @@ func runContext(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		}
 	}
 
+	unknown := unknownVariables(os.Environ())
 	cfg, err := loadConfig()
 	if err != nil {
 		fmt.Fprintf(stderr, "sluice: %v\n", err)
+		// A misspelled name is a likely cause of the error.
+		for _, u := range unknown {
+			fmt.Fprintf(stderr, "sluice: warning: %s\n", u)
+		}
 		return exitConfig
 	}
 	log := newLogger(cfg, stderr)
-	for _, u := range unknownVariables(os.Environ()) {
+	for _, u := range unknown {
 		event := log.Warn().Str("variable", u.name)
 		if u.suggestion != "" {
 			event = event.Str("did_you_mean", u.suggestion)
@@ -118,7 +125,8 @@ func runContext(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		}
 		log.Info().Str("addr", addr.String()).Msg("serving metrics at /metrics and readiness at /healthz")
 	}
-	log.Info().Str("version", version).Str("mysql", w.sourceCfg.Host).Strs("kafka", cfg.KafkaBrokers).
+	log.Info().Str("version", version).Str("mysql", net.JoinHostPort(cfg.MySQLHost, strconv.Itoa(int(cfg.MySQLPort)))).
+		Strs("kafka", cfg.KafkaBrokers).
 		Str("stream", cfg.StreamID).Str("offsets_type", cfg.OffsetsType).Msg("sluice starting")
 	if cfg.OffsetsType != "kafka" {
 		if err := w.openTracker(stop); err != nil {

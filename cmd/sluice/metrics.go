@@ -35,7 +35,16 @@ type metrics struct {
 	// streaming is true from the end of the start until the worker stops,
 	// except while the binlog connection is being restored.
 	streaming atomic.Bool
+	// uncommittedSince is the Unix time in nanoseconds at which the oldest
+	// source transaction read but not yet committed to Kafka ended, or 0
+	// when every transaction read is committed.
+	uncommittedSince atomic.Int64
 }
+
+// commitOverdue is how long a source transaction may wait for its Kafka
+// commit before /healthz reports the worker as stalled. Commits follow
+// SLUICE_COMMIT_INTERVAL (200ms by default) while Kafka is reachable.
+const commitOverdue = 15 * time.Second
 
 func newMetrics(stream string) *metrics {
 	registry := prometheus.NewRegistry()
@@ -55,36 +64,40 @@ func newMetrics(stream string) *metrics {
 		return factory.NewCounterVec(prometheus.CounterOpts{Name: name, Help: help, ConstLabels: labels}, []string{"topic"})
 	}
 
+	m := &metrics{registry: registry}
+	factory.NewGaugeFunc(prometheus.GaugeOpts{
+		Name:        "sluice_uncommitted_seconds",
+		Help:        "Seconds since the oldest source transaction that is read but not committed to Kafka ended; 0 when none waits.",
+		ConstLabels: labels,
+	}, func() float64 { return m.uncommittedAge().Seconds() })
 	factory.NewGauge(prometheus.GaugeOpts{
 		Name:        "sluice_build_info",
 		Help:        "Always 1; the version label is the running sluice version.",
 		ConstLabels: prometheus.Labels{"stream": stream, "version": version},
 	}).Set(1)
-	return &metrics{
-		registry: registry,
-		records: byTopic("sluice_records_committed_total",
-			"Records in committed Kafka transactions, by topic; the positions topic is left out."),
-		skipped: byTopic("sluice_records_skipped_total",
-			"Records left out for their size with SLUICE_OVERSIZE_RECORDS=skip, by topic."),
-		commits: counter("sluice_kafka_commits_total",
-			"Kafka transactions committed, each with the position it ends at."),
-		commitSeconds: factory.NewHistogram(prometheus.HistogramOpts{
-			Name:        "sluice_kafka_commit_seconds",
-			Help:        "Time to flush and commit a Kafka transaction and save its position to the tracker.",
-			ConstLabels: labels,
-			Buckets:     prometheus.ExponentialBuckets(0.001, 2, 14),
-		}),
-		reconnects: counter("sluice_binlog_reconnects_total",
-			"Times the binlog connection was lost and the stream resumed from the committed position."),
-		lastCommit: gauge("sluice_last_commit_timestamp_seconds",
-			"Unix time of the last Kafka commit."),
-		sourceTime: gauge("sluice_committed_source_timestamp_seconds",
-			"Unix time at which the source server logged the end of the newest committed source transaction."),
-		commitLag: gauge("sluice_commit_lag_seconds",
-			"At the last Kafka commit: seconds from when the source logged its newest transaction to the commit."),
-		streamingGauge: gauge("sluice_streaming",
-			"1 while the worker streams, 0 while it starts, reconnects or stops."),
-	}
+	m.records = byTopic("sluice_records_committed_total",
+		"Records in committed Kafka transactions, by topic; the positions topic is left out.")
+	m.skipped = byTopic("sluice_records_skipped_total",
+		"Records left out for their size with SLUICE_OVERSIZE_RECORDS=skip, by topic.")
+	m.commits = counter("sluice_kafka_commits_total",
+		"Kafka transactions committed, each with the position it ends at.")
+	m.commitSeconds = factory.NewHistogram(prometheus.HistogramOpts{
+		Name:        "sluice_kafka_commit_seconds",
+		Help:        "Time to flush and commit a Kafka transaction and save its position to the tracker.",
+		ConstLabels: labels,
+		Buckets:     prometheus.ExponentialBuckets(0.001, 2, 14),
+	})
+	m.reconnects = counter("sluice_binlog_reconnects_total",
+		"Times the binlog connection was lost and the stream resumed from the committed position.")
+	m.lastCommit = gauge("sluice_last_commit_timestamp_seconds",
+		"Unix time of the last Kafka commit.")
+	m.sourceTime = gauge("sluice_committed_source_timestamp_seconds",
+		"Unix time at which the source server logged the end of the newest committed source transaction.")
+	m.commitLag = gauge("sluice_commit_lag_seconds",
+		"At the last Kafka commit: seconds from when the source logged its newest transaction to the commit.")
+	m.streamingGauge = gauge("sluice_streaming",
+		"1 while the worker streams, 0 while it starts, reconnects or stops.")
+	return m
 }
 
 // setStreaming records whether the worker streams.
@@ -95,6 +108,26 @@ func (m *metrics) setStreaming(on bool) {
 	} else {
 		m.streamingGauge.Set(0)
 	}
+}
+
+// setUncommittedSince records when the oldest uncommitted source
+// transaction ended, or with the zero time that none is uncommitted.
+func (m *metrics) setUncommittedSince(t time.Time) {
+	if t.IsZero() {
+		m.uncommittedSince.Store(0)
+		return
+	}
+	m.uncommittedSince.Store(t.UnixNano())
+}
+
+// uncommittedAge returns how long the oldest uncommitted source
+// transaction has waited for its Kafka commit, or 0.
+func (m *metrics) uncommittedAge() time.Duration {
+	since := m.uncommittedSince.Load()
+	if since == 0 {
+		return 0
+	}
+	return time.Since(time.Unix(0, since))
 }
 
 // committed records a Kafka commit of the records counted in topicRecords,
@@ -117,17 +150,21 @@ func (m *metrics) committed(topicRecords map[string]int, positionsTopic string, 
 }
 
 // handler serves /metrics and /healthz. /healthz returns 200 while the
-// worker streams and 503 otherwise, for readiness probes.
+// worker streams and commits, and 503 otherwise, for readiness probes.
 func (m *metrics) handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{}))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
-		if m.streaming.Load() {
+		switch age := m.uncommittedAge(); {
+		case !m.streaming.Load():
+			w.WriteHeader(http.StatusServiceUnavailable)
+			fmt.Fprintln(w, "not streaming")
+		case age > commitOverdue:
+			w.WriteHeader(http.StatusServiceUnavailable)
+			fmt.Fprintf(w, "not committing: changes read %s ago are not committed to Kafka yet\n", age.Round(time.Second))
+		default:
 			fmt.Fprintln(w, "streaming")
-			return
 		}
-		w.WriteHeader(http.StatusServiceUnavailable)
-		fmt.Fprintln(w, "not streaming")
 	})
 	return mux
 }

@@ -69,6 +69,18 @@ func TestMetricsHandler(t *testing.T) {
 		t.Errorf("/healthz while streaming = %d %q, want 200 \"streaming\\n\"", code, body)
 	}
 
+	// A transaction that waits for its commit longer than commitOverdue
+	// makes the worker not ready.
+	m.setUncommittedSince(time.Now().Add(-commitOverdue - 5*time.Second))
+	if code, body := get("/healthz"); code != http.StatusServiceUnavailable || !strings.HasPrefix(body, "not committing: changes read 20s ago") {
+		t.Errorf("/healthz with an overdue commit = %d %q, want 503 \"not committing: changes read 20s ago ...\"", code, body)
+	}
+	m.setUncommittedSince(time.Now().Add(-time.Second))
+	if code, _ := get("/healthz"); code != http.StatusOK {
+		t.Errorf("/healthz with a commit due soon = %d, want 200", code)
+	}
+	m.setUncommittedSince(time.Time{})
+
 	m.committed(map[string]int{"shop.app.orders": 4}, "__sluice_positions", time.Now(), time.Time{})
 	m.skipped.WithLabelValues("shop.app.blobs").Inc()
 	code, body := get("/metrics")
@@ -83,6 +95,7 @@ func TestMetricsHandler(t *testing.T) {
 		`sluice_build_info{stream="orders",version="` + version + `"} 1`,
 		`sluice_kafka_commit_seconds_count{stream="orders"} 1`,
 		`sluice_binlog_reconnects_total{stream="orders"} 0`,
+		`sluice_uncommitted_seconds{stream="orders"} 0`,
 	} {
 		if !strings.Contains(body, line+"\n") {
 			t.Errorf("/metrics lacks the line %s", line)

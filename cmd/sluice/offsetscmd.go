@@ -222,7 +222,7 @@ func (c *offsetsCmd) holdStream(ctx context.Context, stream string) (release fun
 	if holder, ok := c.tracker.(offsets.Holder); ok {
 		hold, err := holder.Hold(ctx, stream)
 		if errors.Is(err, offsets.ErrHeld) {
-			return nil, fmt.Errorf("a worker is running stream %q: stop it first (%w)", stream, err)
+			return nil, fmt.Errorf("a worker is running stream %q: %w", stream, err)
 		}
 		if err != nil {
 			return nil, err

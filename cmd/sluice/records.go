@@ -138,10 +138,10 @@ func (w *worker) send(ctx context.Context, topic string, change *codec.Change, k
 				"and must not exceed the smallest of them, or set SLUICE_OVERSIZE_RECORDS=skip to leave such records out",
 				change.Table, key, change.Source.File, change.Source.Pos, err)
 		}
-		w.skipped[topic]++
-		w.metrics.skipped.WithLabelValues(topic).Inc()
+		w.skippedPending[topic]++
 		w.log.Warn().Err(err).Str("table", change.Table.String()).Bytes("key", key).Str("op", string(change.Op)).
-			Str("file", change.Source.File).Uint32("pos", change.Source.Pos).Int("skipped_in_topic", w.skipped[topic]).
+			Str("file", change.Source.File).Uint32("pos", change.Source.Pos).
+			Int("skipped_in_topic", w.skipped[topic]+w.skippedPending[topic]).
 			Msg("record left out: larger than its topic takes")
 		return nil
 	}

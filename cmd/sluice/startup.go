@@ -104,6 +104,7 @@ func (w *worker) start(ctx context.Context) error {
 	w.topics = map[tableID]string{}
 	w.topicOwners = map[string]tableID{}
 	w.skipped = map[string]int{}
+	w.skippedPending = map[string]int{}
 	if w.cfg.SchemaChangesTopic != "" {
 		if err := w.producer.EnsureTopic(ctx, w.cfg.SchemaChangesTopic, nil); err != nil {
 			w.producer.Close()
@@ -133,6 +134,12 @@ func (w *worker) createTopics(ctx context.Context) error {
 			return err
 		}
 	}
+	if len(tables) == 0 {
+		w.log.Warn().Strs("databases", w.cfg.Databases).Strs("tables", w.cfg.Tables).
+			Strs("exclude_databases", w.cfg.ExcludeDatabases).Strs("exclude_tables", w.cfg.ExcludeTables).
+			Msg("no table on the source matches the capture filter; tables created later are captured when they match")
+		return nil
+	}
 	w.log.Info().Int("topics", len(tables)).Msg("topics of the captured tables are ready")
 	return nil
 }
@@ -151,7 +158,7 @@ func (w *worker) retryStart(ctx context.Context, problem string, connect func() 
 		if time.Until(deadline) < delay {
 			return fmt.Errorf("%w (still failing after %d attempts within SLUICE_STARTUP_TIMEOUT=%s)", err, attempt, w.cfg.StartupTimeout)
 		}
-		w.log.Warn().Err(err).Int("attempt", attempt).Dur("retry_in", delay).Msg(problem + "; retrying")
+		w.log.Warn().Err(err).Int("attempt", attempt).Str("retry_in", delay.Round(time.Millisecond).String()).Msg(problem + "; retrying")
 		select {
 		case <-ctx.Done():
 			return err

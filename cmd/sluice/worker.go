@@ -44,8 +44,12 @@ type worker struct {
 	// that writes it. Kafka refuses topics that differ only there, and two
 	// tables must never share a topic.
 	topicOwners map[string]tableID
-	// skipped counts the records left out for their size, by topic.
-	skipped map[string]int
+	// skipped counts the records left out for their size, by topic, in
+	// committed Kafka transactions, and skippedPending those in the open
+	// one. A record of an aborted transaction is read again and counted
+	// once more otherwise.
+	skipped        map[string]int
+	skippedPending map[string]int
 
 	// committed is the position that Kafka and the tracker both hold.
 	// pending is the end of the last whole source transaction read, which
@@ -62,6 +66,9 @@ type worker struct {
 	// pendingTime is when the source logged the end of the transaction
 	// at pending.
 	pendingTime time.Time
+	// reconnecting is true from a lost binlog connection until the stream
+	// reads again.
+	reconnecting bool
 
 	metrics *metrics
 }
@@ -133,12 +140,12 @@ func (w *worker) run(stop context.Context) error {
 		}
 		failures++
 		failedAt = w.committed
-		w.metrics.reconnects.Inc()
+		w.reconnecting = true
 		if failures > 8 {
 			return fmt.Errorf("the binlog connection failed %d times in a row: %w", failures, err)
 		}
 		delay := backoff(failures)
-		w.log.Warn().Err(err).Int("attempt", failures).Dur("retry_in", delay).
+		w.log.Warn().Err(err).Int("attempt", failures).Str("retry_in", delay.Round(time.Millisecond).String()).
 			Str("position", w.committed.String()).Msg("binlog connection lost; resuming from the last committed position")
 		select {
 		case <-stop.Done():
@@ -147,6 +154,8 @@ func (w *worker) run(stop context.Context) error {
 		}
 		w.pending = w.committed
 		w.uncommitted = false
+		w.metrics.setUncommittedSince(time.Time{})
+		clear(w.skippedPending)
 	}
 }
 
@@ -158,6 +167,11 @@ func (w *worker) stream(stop context.Context) error {
 		return &sourceError{err}
 	}
 	defer reader.Close()
+	if w.reconnecting {
+		w.reconnecting = false
+		w.metrics.reconnects.Inc()
+		w.log.Info().Str("position", w.committed.String()).Msg("binlog connection restored")
+	}
 	w.metrics.setStreaming(true)
 	defer w.metrics.setStreaming(false)
 
@@ -201,6 +215,9 @@ func (w *worker) stream(stop context.Context) error {
 			return err
 		}
 		if step.End {
+			if !w.uncommitted {
+				w.metrics.setUncommittedSince(time.Now())
+			}
 			w.pending, w.pendingTime = step.Position, step.Time
 			w.uncommitted = true
 			w.recordsAtEnd = w.producer.Records()
@@ -221,7 +238,10 @@ func (w *worker) stream(stop context.Context) error {
 // committed, so a restart skips them. read_committed consumers then see
 // that source transaction in parts.
 func (w *worker) split(reader *source.Reader) error {
-	w.pending, w.uncommitted = reader.SplitPosition(), true
+	if !w.uncommitted {
+		w.metrics.setUncommittedSince(time.Now())
+	}
+	w.pending, w.pendingTime, w.uncommitted = reader.SplitPosition(), reader.EventTime(), true
 	age := w.producer.TransactionAge()
 	ctx, cancel := context.WithTimeout(context.Background(), w.cfg.TransactionTimeout)
 	defer cancel()
@@ -359,9 +379,15 @@ func (w *worker) commit(ctx context.Context) error {
 	}
 	w.committed = w.pending
 	w.uncommitted = false
+	w.metrics.setUncommittedSince(time.Time{})
 	w.recordsAtEnd = 0
 	w.lastCommit = time.Now()
 	w.metrics.committed(topicRecords, w.cfg.PositionsTopic, began, w.pendingTime)
+	for topic, n := range w.skippedPending {
+		w.skipped[topic] += n
+		w.metrics.skipped.WithLabelValues(topic).Add(float64(n))
+	}
+	clear(w.skippedPending)
 	w.log.Debug().Int("records", records).Str("position", w.committed.String()).Msg("committed")
 	return nil
 }
