@@ -4,7 +4,6 @@ import (
 	"container/list"
 	"crypto/sha256"
 	"encoding/binary"
-	"fmt"
 	"sync"
 
 	"github.com/linkedin/goavro/v2"
@@ -178,46 +177,21 @@ func (a *Avro) Key(s *TableSchemas, table *schema.Table, row []any) ([]byte, err
 	if s.KeyCodec == nil {
 		return nil, nil
 	}
-	if len(row) != s.columnCount {
-		return nil, fmt.Errorf("table %s: a row has %d values for %d columns", table, len(row), s.columnCount)
-	}
-	record := make(map[string]any, len(s.keyFields))
-	for i := range s.keyFields {
-		field := &s.keyFields[i]
-		v, err := s.options.avroFieldValue(field, row[field.index])
-		if err != nil {
-			return nil, fmt.Errorf("table %s: key column %s: %w", table, field.column.Name, err)
-		}
-		record[field.name] = v
-	}
-	key, err := s.KeyCodec.BinaryFromNative(nil, record)
-	if err != nil {
-		return nil, fmt.Errorf("table %s: encode Avro key: %w", table, err)
-	}
-	return key, nil
+	return s.appendAvroRecord(make([]byte, 0, 16), table, s.keyFields, row)
 }
 
 // Value encodes a change as an Envelope record. nowMs is the processing
 // time that goes into ts_ms. s must come from Schemas for change.Table.
 func (a *Avro) Value(s *TableSchemas, change *Change, nowMs int64) ([]byte, error) {
-	before, err := s.avroRow(change.Table, change.Before)
+	b := make([]byte, 0, 256)
+	b, err := s.appendAvroRow(b, change.Table, change.Before)
 	if err != nil {
 		return nil, err
 	}
-	after, err := s.avroRow(change.Table, change.After)
-	if err != nil {
+	if b, err = s.appendAvroRow(b, change.Table, change.After); err != nil {
 		return nil, err
 	}
-	envelope := map[string]any{
-		"before": before,
-		"after":  after,
-		"source": a.avroSource(change),
-		"op":     string(rune(change.Op)),
-		"ts_ms":  goavro.Union("long", nowMs),
-	}
-	value, err := s.ValueCodec.BinaryFromNative(nil, envelope)
-	if err != nil {
-		return nil, fmt.Errorf("table %s: encode Avro value: %w", change.Table, err)
-	}
-	return value, nil
+	b = a.appendAvroSource(b, change)
+	b = appendAvroBytes(b, string(rune(change.Op)))
+	return appendAvroLong(append(b, valueBranch), nowMs), nil // ts_ms
 }

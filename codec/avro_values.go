@@ -2,92 +2,16 @@ package codec
 
 import (
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"math"
-	"math/big"
 	"strconv"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/go-mysql-org/go-mysql/mysql"
-	"github.com/linkedin/goavro/v2"
 
 	"github.com/sluice-cdc/sluice/schema"
 )
-
-// avroRow returns a row as the native form of the union of null and the
-// Value record.
-func (s *TableSchemas) avroRow(table *schema.Table, row []any) (any, error) {
-	if row == nil {
-		return nil, nil
-	}
-	if len(row) != s.columnCount {
-		return nil, fmt.Errorf("table %s: a row has %d values for %d columns", table, len(row), s.columnCount)
-	}
-	record := make(map[string]any, len(s.valueFields))
-	for i := range s.valueFields {
-		field := &s.valueFields[i]
-		v, err := s.options.avroFieldValue(field, row[field.index])
-		if err != nil {
-			return nil, fmt.Errorf("table %s: column %s: %w", table, field.column.Name, err)
-		}
-		record[field.name] = v
-	}
-	return goavro.Union(s.valueName, record), nil
-}
-
-// avroSource returns the source block of a change, with the fields and
-// types of the JSON form's.
-func (a *Avro) avroSource(change *Change) map[string]any {
-	s := &change.Source
-	var gtid any
-	if s.GTID != "" {
-		gtid = goavro.Union("string", validUTF8(s.GTID))
-	}
-	return map[string]any{
-		"version":   validUTF8(a.Version),
-		"connector": validUTF8(a.Connector),
-		"name":      validUTF8(a.Name),
-		"ts_ms":     s.TimestampMs,
-		"snapshot":  "false",
-		"db":        validUTF8(change.Table.Database),
-		"table":     validUTF8(change.Table.Name),
-		"server_id": int64(s.ServerID),
-		"gtid":      gtid,
-		"file":      validUTF8(s.File),
-		"pos":       int64(s.Pos),
-		"row":       int32(s.Row),
-	}
-}
-
-// avroFieldValue returns the goavro native form of one column value of a
-// field: the value itself, or for a nullable field nil or the value
-// wrapped in its union branch.
-func (o *Options) avroFieldValue(field *avroField, v any) (any, error) {
-	var native any
-	if v != nil {
-		var err error
-		if field.hashed {
-			native, err = o.hashText(&field.column, v)
-		} else {
-			native, err = o.avroValue(&field.column, v)
-		}
-		if err != nil {
-			return nil, err
-		}
-	}
-	if native == nil {
-		if !field.nullable {
-			return nil, errors.New("the value is NULL, but the column is in the primary key and its Avro type has no null")
-		}
-		return nil, nil
-	}
-	if field.nullable {
-		return goavro.Union(field.typ.branch, native), nil
-	}
-	return native, nil
-}
 
 // hashText returns the hex hash that the JSON form writes for a hashed
 // column's value.
@@ -100,9 +24,9 @@ func (o *Options) hashText(column *schema.Column, v any) (string, error) {
 	return string(token[1 : len(token)-1]), nil
 }
 
-// avroValue returns the goavro native form of one non-NULL column value,
-// as go-mysql's replication package decodes it, or nil for a zero or
-// partial-zero date.
+// avroValue returns one non-NULL column value, as go-mysql's replication
+// package decodes it, as the Go value that appendAvroValue writes in the
+// column's Avro type, or nil for a zero or partial-zero date.
 func (o *Options) avroValue(column *schema.Column, v any) (any, error) {
 	switch column.Type {
 	case mysql.MYSQL_TYPE_TINY, mysql.MYSQL_TYPE_SHORT, mysql.MYSQL_TYPE_INT24, mysql.MYSQL_TYPE_YEAR:
@@ -116,7 +40,7 @@ func (o *Options) avroValue(column *schema.Column, v any) (any, error) {
 
 	case mysql.MYSQL_TYPE_LONGLONG:
 		if column.Unsigned {
-			return avroUnsignedBigint(v)
+			return unscaledOfUnsigned(v)
 		}
 		return avroLong(v)
 
@@ -146,11 +70,7 @@ func (o *Options) avroValue(column *schema.Column, v any) (any, error) {
 			}
 			return f, nil
 		}
-		r, ok := new(big.Rat).SetString(text)
-		if !ok {
-			return nil, fmt.Errorf("invalid DECIMAL text %q", text)
-		}
-		return r, nil
+		return unscaledOfDecimal(text, int(column.Meta&0xff))
 
 	case mysql.MYSQL_TYPE_BIT:
 		bits, ok := v.(int64)
@@ -308,19 +228,6 @@ func avroLong(v any) (any, error) {
 		return nil, err
 	}
 	return n, nil
-}
-
-// avroUnsignedBigint returns a BIGINT UNSIGNED value as the *big.Rat that
-// goavro takes for a decimal.
-func avroUnsignedBigint(v any) (any, error) {
-	if n, ok := v.(uint64); ok {
-		return new(big.Rat).SetInt(new(big.Int).SetUint64(n)), nil
-	}
-	n, err := integerOf(v)
-	if err != nil {
-		return nil, err
-	}
-	return new(big.Rat).SetInt64(n), nil
 }
 
 // bitBytes returns the value of a BIT(width) column as big-endian bytes,

@@ -320,6 +320,13 @@ func TestAvroDecimals(t *testing.T) {
 		{"minus one", decimalColumn(5, 0), "-1", rat("-1")},
 		{"minus 128", decimalColumn(5, 0), "-128", rat("-128")},
 		{"plus 128", decimalColumn(5, 0), "128", rat("128")},
+		{"minus 129", decimalColumn(5, 0), "-129", rat("-129")},
+		{"minus 256", decimalColumn(5, 0), "-256", rat("-256")},
+		{"minus 32768", decimalColumn(5, 0), "-32768", rat("-32768")},
+		{"plus 255", decimalColumn(5, 0), "255", rat("255")},
+		{"negative zero", decimalColumn(10, 2), "-0.00", rat("0")},
+		{"19 digits", decimalColumn(19, 0), "9999999999999999999", rat("9999999999999999999")},
+		{"20 digits", decimalColumn(20, 0), "-18446744073709551616", rat("-18446744073709551616")},
 	}
 	t.Run("string mode", func(t *testing.T) {
 		runAvroCases(t, Options{Decimal: DecimalString}, cases)
@@ -625,6 +632,84 @@ func TestValidUTF8(t *testing.T) {
 		var back string
 		if err := json.Unmarshal(appendString(nil, tc.in), &back); err != nil || back != tc.want {
 			t.Errorf("JSON form of %q decodes to %q (%v); want %q", tc.in, back, err, tc.want)
+		}
+	}
+}
+
+// TestAvroUnscaledDecimal checks the unscaled integer of DECIMAL text
+// against big.Int arithmetic, and the text that is rejected.
+func TestAvroUnscaledDecimal(t *testing.T) {
+	cases := []struct {
+		text  string
+		scale int
+		want  string // the unscaled integer, or "" for an error
+	}{
+		{"12.34", 2, "1234"},
+		{"-12.340", 3, "-12340"},
+		{"1.5", 3, "1500"},
+		{"7", 2, "700"},
+		{".5", 1, "5"},
+		{"-0.00", 2, "0"},
+		{"1.230", 2, "123"},
+		{"1.234", 2, ""},
+		{"12a.4", 1, ""},
+		{"", 0, ""},
+		{"-", 0, ""},
+		{"1.2.3", 1, ""},
+	}
+	for _, tc := range cases {
+		u, err := unscaledOfDecimal(tc.text, tc.scale)
+		if tc.want == "" {
+			if err == nil {
+				t.Errorf("unscaledOfDecimal(%q, %d) = %v, want an error", tc.text, tc.scale, u)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("unscaledOfDecimal(%q, %d) error: %v", tc.text, tc.scale, err)
+			continue
+		}
+		got := new(big.Int).SetBytes(u.magnitude)
+		if u.negative {
+			got.Neg(got)
+		}
+		if got.String() != tc.want {
+			t.Errorf("unscaledOfDecimal(%q, %d) = %s, want %s", tc.text, tc.scale, got, tc.want)
+		}
+	}
+}
+
+// TestAvroTwosComplement checks the shortest two's complement of integers
+// around every byte boundary against big.Int arithmetic.
+func TestAvroTwosComplement(t *testing.T) {
+	var values []*big.Int
+	for bits := uint(0); bits <= 80; bits++ {
+		edge := new(big.Int).Lsh(big.NewInt(1), bits)
+		for _, delta := range []int64{-1, 0, 1} {
+			n := new(big.Int).Add(edge, big.NewInt(delta))
+			values = append(values, n, new(big.Int).Neg(n))
+		}
+	}
+	for _, n := range values {
+		got := appendAvroTwosComplement(nil, new(big.Int).Abs(n).Bytes(), n.Sign() < 0)
+
+		// The shortest length k has -2^(8k-1) <= n < 2^(8k-1), and the
+		// bytes are n modulo 2^(8k).
+		k := 1
+		for {
+			limit := new(big.Int).Lsh(big.NewInt(1), uint(8*k-1))
+			if n.Cmp(limit) < 0 && n.Cmp(new(big.Int).Neg(limit)) >= 0 {
+				break
+			}
+			k++
+		}
+		modulus := new(big.Int).Lsh(big.NewInt(1), uint(8*k))
+		rest := new(big.Int).Mod(n, modulus).Bytes()
+		want := appendAvroLong(nil, int64(k))
+		want = append(want, make([]byte, k-len(rest))...)
+		want = append(want, rest...)
+		if !bytes.Equal(got, want) {
+			t.Errorf("two's complement of %s = %x, want %x", n, got, want)
 		}
 	}
 }
