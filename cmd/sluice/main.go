@@ -116,14 +116,13 @@ func runContext(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		metrics:    newMetrics(cfg.StreamID),
 	}
 	if cfg.MetricsAddr != "" {
-		serving, stopServing := context.WithCancel(context.Background())
-		defer stopServing()
-		addr, err := serveMetrics(serving, cfg.MetricsAddr, w.metrics, log)
+		server, err := serveMetrics(cfg.MetricsAddr, w.metrics, log)
 		if err != nil {
 			fmt.Fprintf(stderr, "sluice: %v\n", err)
 			return exitConfig
 		}
-		log.Info().Str("addr", addr.String()).Msg("serving metrics at /metrics and readiness at /healthz")
+		defer server.stop()
+		log.Info().Str("addr", server.addr.String()).Msg("serving metrics at /metrics and readiness at /healthz")
 	}
 	log.Info().Str("version", version).Str("mysql", net.JoinHostPort(cfg.MySQLHost, strconv.Itoa(int(cfg.MySQLPort)))).
 		Strs("kafka", cfg.KafkaBrokers).

@@ -169,25 +169,42 @@ func (m *metrics) handler() http.Handler {
 	return mux
 }
 
-// serveMetrics listens on addr and serves the metrics until ctx is done.
-// The listener is opened before it returns, so a taken or invalid address
-// fails the start.
-func serveMetrics(ctx context.Context, addr string, m *metrics, log zerolog.Logger) (net.Addr, error) {
+// metricsServer serves the metrics over HTTP.
+type metricsServer struct {
+	server *http.Server
+	addr   net.Addr
+	done   chan struct{} // closed when Serve has returned
+}
+
+// serveMetrics listens on addr and serves the metrics until stop is
+// called. The listener is opened before it returns, so a taken or invalid
+// address fails the start.
+func serveMetrics(addr string, m *metrics, log zerolog.Logger) (*metricsServer, error) {
 	listener, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("SLUICE_METRICS_ADDR %q: %w; give a free host:port such as 127.0.0.1:9400 or :9400, or leave it empty to serve no metrics", addr, err)
 	}
-	server := &http.Server{Handler: m.handler(), ReadHeaderTimeout: 10 * time.Second}
+	s := &metricsServer{
+		server: &http.Server{Handler: m.handler(), ReadHeaderTimeout: 10 * time.Second},
+		addr:   listener.Addr(),
+		done:   make(chan struct{}),
+	}
 	go func() {
-		if err := server.Serve(listener); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		defer close(s.done)
+		if err := s.server.Serve(listener); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			log.Error().Err(err).Str("addr", addr).Msg("the metrics server stopped")
 		}
 	}()
-	go func() {
-		<-ctx.Done()
-		shutdown, cancel := context.WithTimeout(context.Background(), time.Second)
-		defer cancel()
-		server.Shutdown(shutdown)
-	}()
-	return listener.Addr(), nil
+	return s, nil
+}
+
+// stop closes the listener, gives requests in progress a second to finish,
+// and returns once the server has stopped.
+func (s *metricsServer) stop() {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	if err := s.server.Shutdown(ctx); err != nil {
+		s.server.Close()
+	}
+	<-s.done
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"io"
 	"net"
 	"net/http"
@@ -117,9 +116,7 @@ func TestServeMetricsAddressTaken(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer occupied.Close()
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	_, err = serveMetrics(ctx, occupied.Addr().String(), newMetrics("orders"), zerolog.Nop())
+	_, err = serveMetrics(occupied.Addr().String(), newMetrics("orders"), zerolog.Nop())
 	if err == nil {
 		t.Fatalf("serveMetrics on the occupied address %s succeeded", occupied.Addr())
 	}
@@ -127,5 +124,29 @@ func TestServeMetricsAddressTaken(t *testing.T) {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q does not contain %q", err, want)
 		}
+	}
+}
+
+// TestServeMetricsStop serves on a free port, reads /healthz, and checks
+// that nothing listens once stop returns.
+func TestServeMetricsStop(t *testing.T) {
+	server, err := serveMetrics("127.0.0.1:0", newMetrics("orders"), zerolog.Nop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	url := "http://" + server.addr.String() + "/healthz"
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusServiceUnavailable {
+		t.Errorf("GET %s = %d before streaming, want 503", url, resp.StatusCode)
+	}
+
+	server.stop()
+	if resp, err := http.Get(url); err == nil {
+		resp.Body.Close()
+		t.Errorf("GET %s after stop = %d, want a refused connection", url, resp.StatusCode)
 	}
 }
