@@ -239,8 +239,7 @@ func (r *Registry) register(ctx context.Context, subject, schema string) (int, e
 // incompatibleError builds the error for a 409 response, with the
 // compatibility level that the registry checked the schema against.
 func (r *Registry) incompatibleError(ctx context.Context, subject string, response *sr.ResponseError) error {
-	return fmt.Errorf("%w: schema registry %s rejected the schema for subject %q under compatibility level %s: %w; "+
-		"make the change compatible, or change the subject's compatibility level",
+	return fmt.Errorf("%w: schema registry %s rejected the schema for subject %q under compatibility level %s: %w",
 		ErrIncompatible, r.url, subject, r.compatibilityLevel(ctx, subject), response)
 }
 
@@ -248,7 +247,10 @@ func (r *Registry) incompatibleError(ctx context.Context, subject string, respon
 // registry's global one, as text for an error message. It tries each
 // lookup once, because it only adds detail to another error.
 func (r *Registry) compatibilityLevel(ctx context.Context, subject string) string {
-	level, err := r.configLevel(ctx, "/config/"+url.PathEscape(subject))
+	// Apicurio Registry 3 answers NONE for a subject without a level of its
+	// own, even when the global level is another; defaultToGlobal makes it
+	// and Confluent's registry answer with the level that applies.
+	level, err := r.configLevel(sr.WithParams(ctx, sr.DefaultToGlobal), "/config/"+url.PathEscape(subject))
 	if err == nil {
 		return level
 	}

@@ -251,6 +251,36 @@ func TestRegistryIncompatibleFallsBackToGlobalLevel(t *testing.T) {
 	}
 }
 
+// TestRegistryIncompatibleSubjectDefaultsToGlobal answers the subject's
+// config lookup as Apicurio Registry 3 does: NONE for a subject without a
+// level of its own unless defaultToGlobal asks for the level that applies.
+func TestRegistryIncompatibleSubjectDefaultsToGlobal(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		switch req.URL.Path {
+		case "/subjects/t-value/versions":
+			writeJSON(w, http.StatusConflict, `{"error_code":409,"message":"incompatible"}`)
+		case "/config/t-value":
+			if req.URL.Query().Get("defaultToGlobal") == "true" {
+				writeJSON(w, http.StatusOK, `{"compatibilityLevel":"BACKWARD"}`)
+			} else {
+				writeJSON(w, http.StatusOK, `{"compatibilityLevel":"NONE"}`)
+			}
+		default:
+			t.Errorf("unexpected request %s %s", req.Method, req.URL.Path)
+		}
+	}))
+	defer srv.Close()
+	r := newTestRegistry(t, RegistryConfig{URL: srv.URL})
+
+	_, err := r.Register(context.Background(), "t-value", ordersSchema)
+	if !errors.Is(err, ErrIncompatible) {
+		t.Fatalf("err = %v, want one wrapping ErrIncompatible", err)
+	}
+	if !strings.Contains(err.Error(), "under compatibility level BACKWARD:") {
+		t.Errorf("error %q does not name the level BACKWARD", err)
+	}
+}
+
 func TestRegistryIncompatibleIsNotCached(t *testing.T) {
 	var posts atomic.Int32
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {

@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"os"
 	"os/signal"
@@ -74,6 +75,9 @@ func runContext(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		return exitConfig
 	}
 	log := newLogger(cfg, stderr)
+	// go-mysql writes some warnings, such as a GTID out of order, to
+	// slog's default logger rather than to the one a syncer is given.
+	slog.SetDefault(slog.New(zerolog.NewSlogHandler(log.With().Str("component", "go-mysql").Logger())))
 	for _, u := range unknown {
 		event := log.Warn().Str("variable", u.name)
 		if u.suggestion != "" {
