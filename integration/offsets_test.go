@@ -554,6 +554,11 @@ func TestOffsetsCommandBadInput(t *testing.T) {
 				{[]string{"set", f.stream, file + ":5"}, 1, "offset 5 of " + file + " is not where an event starts"},
 				{[]string{"set", f.stream, fmt.Sprintf("%s:%d", file, tableMap)}, 1,
 					fmt.Sprintf("offset %d of %s is inside a transaction, at a Table_map event", tableMap, file)},
+				{[]string{"set", f.stream, fmt.Sprintf("%s:%d", file, size), "0-1-999999999"}, 1,
+					`GTID set "0-1-999999999" is not contained in the server's gtid_binlog_pos`},
+				{[]string{"set", f.stream, fmt.Sprintf("%s:%d", file, size), "3E11FA47-71CA-11E1-9E33-C80AA9429562:1-5"}, 1,
+					`is in mysql's form, but the server at`},
+				{[]string{"set", f.stream, "../binlog.000001:4"}, 2, `binlog file name "../binlog.000001" is not a base name`},
 				{[]string{"show", f.stream}, 1, fmt.Sprintf("stream %q has no saved position", f.stream)},
 				{[]string{"rewind", f.stream}, 2, `invalid arguments "rewind ` + f.stream + `"`},
 			}

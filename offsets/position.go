@@ -98,7 +98,11 @@ func fileNumber(file string) (uint64, error) {
 	if dot < 0 {
 		return 0, fmt.Errorf("binlog file name %q has no numeric suffix", file)
 	}
-	return strconv.ParseUint(file[dot+1:], 10, 64)
+	n, err := strconv.ParseUint(file[dot+1:], 10, 64)
+	if err != nil || strings.ContainsAny(file, "/\\") {
+		return 0, fmt.Errorf("binlog file name %q is not a base name with a numeric suffix, such as mysql-bin.000042", file)
+	}
+	return n, nil
 }
 
 // Marshal returns the stored form of a position: a JSON object.
@@ -126,17 +130,27 @@ func ParsePosition(data []byte) (Position, error) {
 }
 
 // Validate checks that p names a binlog file with a numeric suffix and an
-// offset, and that its GTID set is valid in its flavor's syntax.
+// offset, and that its GTID set is valid in its flavor's syntax. Its error
+// wraps ErrInvalidPosition.
 func (p Position) Validate() error {
+	if err := p.Check(); err != nil {
+		return fmt.Errorf("%w: %w", ErrInvalidPosition, err)
+	}
+	return nil
+}
+
+// Check makes the checks of Validate and returns what is wrong without
+// calling p a stored position, for a position that a user typed.
+func (p Position) Check() error {
 	if p.File == "" || p.Pos == 0 {
-		return fmt.Errorf("%w: binlog file or offset missing", ErrInvalidPosition)
+		return errors.New("binlog file or offset missing")
 	}
 	if _, err := fileNumber(p.File); err != nil {
-		return fmt.Errorf("%w: %v", ErrInvalidPosition, err)
+		return err
 	}
 	if p.GTIDSet != "" {
 		if _, err := p.gtids(); err != nil {
-			return fmt.Errorf("%w: GTID set %q: %v", ErrInvalidPosition, p.GTIDSet, err)
+			return fmt.Errorf("GTID set %q: %w", p.GTIDSet, err)
 		}
 	}
 	return nil

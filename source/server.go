@@ -295,6 +295,35 @@ func HasBinlog(ctx context.Context, cfg *Config, file string) (bool, error) {
 	return false, nil
 }
 
+// checkGTIDSet checks that the server has executed every transaction of
+// gtidSet. A set ahead of the server would make it skip the transactions
+// it writes until it catches up.
+func checkGTIDSet(conn *client.Conn, cfg *Config, flavor, gtidSet string) error {
+	variable := "gtid_executed"
+	if flavor == mysql.MariaDBFlavor {
+		variable = "gtid_binlog_pos"
+	}
+	res, err := conn.Execute("SELECT @@GLOBAL." + variable)
+	if err != nil {
+		return fmt.Errorf("GTID set %q is in %s's form, but the server at %s has no %s (%w): give a GTID set in the server's form, or none",
+			gtidSet, flavor, cfg.addr(), variable, err)
+	}
+	executedText, _ := res.GetString(0, 0)
+	executed, err := mysql.ParseGTIDSet(flavor, executedText)
+	if err != nil {
+		return fmt.Errorf("parse the server's %s %q: %w", variable, executedText, err)
+	}
+	requested, err := mysql.ParseGTIDSet(flavor, gtidSet)
+	if err != nil {
+		return fmt.Errorf("GTID set %q is invalid: %w", gtidSet, err)
+	}
+	if !executed.Contain(requested) {
+		return fmt.Errorf("GTID set %q is not contained in the server's %s %q: give a set of transactions that the server has executed",
+			gtidSet, variable, executedText)
+	}
+	return nil
+}
+
 // midTransactionEvents are the binlog event types that only occur inside a
 // transaction, after the GTID event that starts it. MySQL 5.7 and later and
 // MariaDB 10.0 and later start every transaction with a GTID event, with
@@ -305,16 +334,23 @@ var midTransactionEvents = map[string]bool{
 	"Begin_load_query": true, "Execute_load_query": true, "Append_block": true, "Transaction_payload": true,
 }
 
-// CheckPosition checks that reading can start at offset pos of the binlog
-// file: the server still has the file, and pos is where an event that
-// starts a transaction, or the end of the file, is. The error names what
-// is wrong and the positions that would do.
-func CheckPosition(ctx context.Context, cfg *Config, file string, pos uint32) error {
+// CheckPosition checks that reading can start at p. The server must still
+// have its binlog file, and the offset must start an event outside any
+// transaction or be the end of the file. The server must also have
+// executed every transaction of p's GTID set. The error names what is
+// wrong and the positions that would do.
+func CheckPosition(ctx context.Context, cfg *Config, p offsets.Position) error {
 	conn, err := connect(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	defer conn.Close()
+	if p.GTIDSet != "" {
+		if err := checkGTIDSet(conn, cfg, p.Flavor, p.GTIDSet); err != nil {
+			return err
+		}
+	}
+	file, pos := p.File, p.Pos
 
 	res, err := conn.Execute("SHOW BINARY LOGS")
 	if err != nil {

@@ -154,7 +154,7 @@ func (c *offsetsCmd) show(ctx context.Context, stream string) error {
 func (c *offsetsCmd) set(ctx context.Context, stream string, p offsets.Position) error {
 	// A position that the source cannot read from would stop the next
 	// start, with the server's less helpful error.
-	if err := source.CheckPosition(ctx, &c.source, p.File, p.Pos); err != nil {
+	if err := source.CheckPosition(ctx, &c.source, p); err != nil {
 		return fmt.Errorf("%w; nothing was changed", err)
 	}
 	release, err := c.holdStream(ctx, stream)
@@ -266,13 +266,10 @@ func parsePositionArg(args []string) (offsets.Position, error) {
 			p.Flavor = "mysql"
 		}
 	}
-	// The stored form's checks apply here too, such as a numeric suffix.
-	data, err := p.Marshal()
-	if err != nil {
-		return offsets.Position{}, err
-	}
-	if _, err := offsets.ParsePosition(data); err != nil {
-		return offsets.Position{}, err
+	// The stored form's checks apply here too, such as a numeric suffix,
+	// with the words of a typed argument rather than of a stored position.
+	if err := p.Check(); err != nil {
+		return offsets.Position{}, fmt.Errorf("position %s is invalid: %w", strings.Join(args, " "), err)
 	}
 	return p, nil
 }
