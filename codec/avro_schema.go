@@ -208,7 +208,10 @@ func (o *Options) avroColumnType(column *schema.Column) (avroType, error) {
 		return avroType{schema: avroLogicalSchema{"long", "timestamp-micros"}, branch: "long.timestamp-micros", zeroDates: true}, nil
 
 	case mysql.MYSQL_TYPE_TIME, mysql.MYSQL_TYPE_TIME2:
-		return avroType{schema: avroLogicalSchema{"long", "time-micros"}, branch: "long.time-micros"}, nil
+		// A plain long of signed microseconds. TIME is a duration from
+		// -838:59:59 to 838:59:59, and Avro's time-micros is a time of day:
+		// readers such as fastavro reject its values outside one day.
+		return avroType{schema: "long", branch: "long"}, nil
 
 	case mysql.MYSQL_TYPE_ENUM, mysql.MYSQL_TYPE_SET, mysql.MYSQL_TYPE_JSON:
 		return avroType{schema: "string", branch: "string"}, nil

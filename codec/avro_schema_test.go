@@ -117,7 +117,7 @@ func TestAvroSchemaColumnTypes(t *testing.T) {
 		"day":     nullable(`{"type":"int","logicalType":"date"}`),
 		"dt":      nullable(`{"type":"long","logicalType":"local-timestamp-micros"}`),
 		"ts":      nullable(`{"type":"long","logicalType":"timestamp-micros"}`),
-		"tm":      nullable(`{"type":"long","logicalType":"time-micros"}`),
+		"tm":      nullable(`"long"`),
 		"vc":      nullable(`"string"`),
 		"txt":     nullable(`"string"`),
 		"bin":     nullable(`"bytes"`),

@@ -137,10 +137,6 @@ func checkMatchesJSON(t *testing.T, column *schema.Column, got, jsonValue any) {
 		}
 	case time.Time:
 		checkTimeMatchesJSON(t, column, g, jsonValue)
-	case time.Duration:
-		if want := jsonInt(t, jsonValue); g.Microseconds() != want || g%time.Microsecond != 0 {
-			t.Errorf("Avro time-micros %v; JSON form %d microseconds", g, want)
-		}
 	default:
 		t.Errorf("Avro value %#v of unexpected Go type %T", got, got)
 	}
@@ -179,7 +175,7 @@ type avroCase struct {
 	column schema.Column
 	value  any
 	// want is the value hamba/avro decodes: int, int64, float32, float64,
-	// bool, string, []byte, *big.Rat, time.Time, time.Duration or nil.
+	// bool, string, []byte, *big.Rat, time.Time or nil.
 	want any
 }
 
@@ -420,13 +416,13 @@ func TestAvroTemporal(t *testing.T) {
 		{"timestamp old type", timestamp, "2000-02-29 12:00:00", utc(2000, 2, 29, 12, 0, 0, 0)},
 		{"timestamp zero", timestamp0, "0000-00-00 00:00:00", nil},
 		{"timestamp zero with fraction", timestamp3, "0000-00-00 00:00:00.000", nil},
-		{"time min", clock0, "-838:59:59", -hms(838, 59, 59)},
-		{"time max", clock6, "838:59:59.000000", hms(838, 59, 59)},
-		{"time over a day", clock0, "100:08:04", hms(100, 8, 4)},
-		{"time negative fraction", clock6, "-00:00:00.500000", -500 * time.Millisecond},
-		{"time micros", clock6, "12:34:56.000001", hms(12, 34, 56) + time.Microsecond},
-		{"time zero fraction left out", clock2, "00:00:00", time.Duration(0)},
-		{"time old type", clock, "23:59:59", hms(23, 59, 59)},
+		{"time min", clock0, "-838:59:59", -hms(838, 59, 59).Microseconds()},
+		{"time max", clock6, "838:59:59.000000", hms(838, 59, 59).Microseconds()},
+		{"time over a day", clock0, "100:08:04", hms(100, 8, 4).Microseconds()},
+		{"time negative fraction", clock6, "-00:00:00.500000", int64(-500000)},
+		{"time micros", clock6, "12:34:56.000001", (hms(12, 34, 56) + time.Microsecond).Microseconds()},
+		{"time zero fraction left out", clock2, "00:00:00", int64(0)},
+		{"time old type", clock, "23:59:59", hms(23, 59, 59).Microseconds()},
 	})
 }
 

@@ -303,7 +303,7 @@ var avroTypeColumns = []avroTypeColumn{
 	{name: "dt", definition: "DATE", avroType: "int.date", mapping: mapDate},
 	{name: "dtm", definition: "DATETIME(6)", avroType: "long.local-timestamp-micros", mapping: mapDatetime},
 	{name: "ts", definition: "TIMESTAMP(6) NULL", avroType: "long.timestamp-micros", mapping: mapTimestamp},
-	{name: "tm", definition: "TIME(6)", avroType: "long.time-micros", mapping: mapTime},
+	{name: "tm", definition: "TIME(6)", avroType: "long", mapping: mapTime},
 	{name: "yr", definition: "YEAR", avroType: "int", mapping: mapInteger},
 	{name: "ch", definition: "CHAR(10) CHARACTER SET utf8mb4", avroType: "string", mapping: mapText},
 	{name: "vc", definition: "VARCHAR(100) CHARACTER SET utf8mb4", avroType: "string", mapping: mapText},
@@ -472,8 +472,8 @@ func jsonFormOf(column avroTypeColumn, v any) (any, error) {
 			return instant.UTC().Format("2006-01-02T15:04:05.000000Z"), nil
 		}
 	case mapTime:
-		if d, ok := v.(time.Duration); ok {
-			return formatTime(d), nil
+		if micros, ok := v.(int64); ok {
+			return formatTime(time.Duration(micros) * time.Microsecond), nil
 		}
 	case mapText:
 		if s, ok := v.(string); ok {
