@@ -104,6 +104,9 @@ func TestKubernetesManifestStatefulSet(t *testing.T) {
 	if user := pod.SecurityContext.RunAsUser; user == nil || *user != 65532 {
 		t.Errorf("runAsUser = %v, want 65532 as in deploy/Dockerfile", user)
 	}
+	if profile := pod.SecurityContext.SeccompProfile; profile == nil || profile.Type != corev1.SeccompProfileTypeRuntimeDefault {
+		t.Errorf("seccompProfile = %v, want RuntimeDefault, which the restricted Pod Security Standard requires", profile)
+	}
 	// SIGTERM leaves sluice SLUICE_SHUTDOWN_TIMEOUT (10s) to finish a
 	// transaction, and then it commits.
 	if grace := pod.TerminationGracePeriodSeconds; grace == nil || *grace < 20 {

@@ -106,7 +106,7 @@ func (e *avroEncoder) register(ctx context.Context, topic string, table *schema.
 	}
 	schemas, err := e.codec.Schemas(table, topic)
 	if err != nil {
-		return nil, fmt.Errorf("table %s: Avro schemas: %w", table, err)
+		return nil, fmt.Errorf("build the Avro schemas: %w", err) // err names the table
 	}
 
 	ctx, cancel := context.WithTimeout(ctx, e.timeout)
