@@ -177,7 +177,7 @@ func (a *Avro) Key(s *TableSchemas, table *schema.Table, row []any) ([]byte, err
 	if s.KeyCodec == nil {
 		return nil, nil
 	}
-	return s.appendAvroRecord(make([]byte, 0, 16), table, s.keyFields, row)
+	return s.appendAvroRecord(make([]byte, 0, 16), table, "key column", s.keyFields, row)
 }
 
 // Value encodes a change as an Envelope record. nowMs is the processing

@@ -38,8 +38,9 @@ func appendAvroBytes[T string | []byte](b []byte, data T) []byte {
 	return append(b, data...)
 }
 
-// appendAvroRecord appends the fields of row in schema order.
-func (s *TableSchemas) appendAvroRecord(b []byte, table *schema.Table, fields []avroField, row []any) ([]byte, error) {
+// appendAvroRecord appends the fields of row in schema order. role names
+// the columns in errors: "column", or "key column" for the Key record.
+func (s *TableSchemas) appendAvroRecord(b []byte, table *schema.Table, role string, fields []avroField, row []any) ([]byte, error) {
 	if len(row) != s.columnCount {
 		return nil, fmt.Errorf("table %s: a row has %d values for %d columns", table, len(row), s.columnCount)
 	}
@@ -47,7 +48,7 @@ func (s *TableSchemas) appendAvroRecord(b []byte, table *schema.Table, fields []
 		field := &fields[i]
 		var err error
 		if b, err = s.options.appendAvroField(b, field, row[field.index]); err != nil {
-			return nil, fmt.Errorf("table %s: column %s: %w", table, field.column.Name, err)
+			return nil, fmt.Errorf("table %s: %s %s: %w", table, role, field.column.Name, err)
 		}
 	}
 	return b, nil
@@ -59,7 +60,7 @@ func (s *TableSchemas) appendAvroRow(b []byte, table *schema.Table, row []any) (
 	if row == nil {
 		return append(b, nullBranch), nil
 	}
-	return s.appendAvroRecord(append(b, valueBranch), table, s.valueFields, row)
+	return s.appendAvroRecord(append(b, valueBranch), table, "column", s.valueFields, row)
 }
 
 // appendAvroSource appends the source block of a change, with the fields

@@ -286,7 +286,7 @@ func TestAvroKeyNullValue(t *testing.T) {
 	if err == nil {
 		t.Fatal("Key with a NULL primary-key value returned no error")
 	}
-	for _, text := range []string{"shop.orders", "id", "NULL"} {
+	for _, text := range []string{"shop.orders", "key column id", "NULL"} {
 		if !strings.Contains(err.Error(), text) {
 			t.Errorf("error %q does not contain %q", err, text)
 		}
