@@ -247,9 +247,9 @@ func (r *Registry) incompatibleError(ctx context.Context, subject string, respon
 // registry's global one, as text for an error message. It tries each
 // lookup once, because it only adds detail to another error.
 func (r *Registry) compatibilityLevel(ctx context.Context, subject string) string {
-	// Apicurio Registry 3 answers NONE for a subject without a level of its
-	// own, even when the global level is another; defaultToGlobal makes it
-	// and Confluent's registry answer with the level that applies.
+	// Apicurio Registry 3 returns NONE for a subject without a level of its
+	// own, even when the global level differs. With defaultToGlobal, it and
+	// Confluent's registry return the level that applies.
 	level, err := r.configLevel(sr.WithParams(ctx, sr.DefaultToGlobal), "/config/"+url.PathEscape(subject))
 	if err == nil {
 		return level

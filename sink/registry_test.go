@@ -251,9 +251,9 @@ func TestRegistryIncompatibleFallsBackToGlobalLevel(t *testing.T) {
 	}
 }
 
-// TestRegistryIncompatibleSubjectDefaultsToGlobal answers the subject's
+// TestRegistryIncompatibleSubjectDefaultsToGlobal serves the subject's
 // config lookup as Apicurio Registry 3 does: NONE for a subject without a
-// level of its own unless defaultToGlobal asks for the level that applies.
+// level of its own, unless defaultToGlobal requests the level that applies.
 func TestRegistryIncompatibleSubjectDefaultsToGlobal(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		switch req.URL.Path {

@@ -325,9 +325,10 @@ func checkGTIDSet(conn *client.Conn, cfg *Config, flavor, gtidSet string) error 
 }
 
 // midTransactionEvents are the binlog event types that only occur inside a
-// transaction, after the GTID event that starts it. MySQL 5.7 and later and
-// MariaDB 10.0 and later start every transaction with a GTID event, with
-// gtid_mode off too (Anonymous_Gtid), so a Query event is never the first.
+// transaction, after the GTID event that starts it, so a Query event is
+// never the first. NOTE: seen on MariaDB 10.11, where every transaction
+// starts with a Gtid event; on MySQL the rule rests on its Gtid and
+// Anonymous_Gtid events, which no server here writes.
 var midTransactionEvents = map[string]bool{
 	"Query": true, "Table_map": true, "Xid": true, "XA_prepare": true,
 	"Annotate_rows": true, "Rows_query": true, "Intvar": true, "Rand": true, "User var": true,

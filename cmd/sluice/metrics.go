@@ -22,15 +22,14 @@ import (
 type metrics struct {
 	registry *prometheus.Registry
 
-	records        *prometheus.CounterVec
-	skipped        *prometheus.CounterVec
-	commits        prometheus.Counter
-	commitSeconds  prometheus.Histogram
-	reconnects     prometheus.Counter
-	lastCommit     prometheus.Gauge
-	sourceTime     prometheus.Gauge
-	commitLag      prometheus.Gauge
-	streamingGauge prometheus.Gauge
+	records       *prometheus.CounterVec
+	skipped       *prometheus.CounterVec
+	commits       prometheus.Counter
+	commitSeconds prometheus.Histogram
+	reconnects    prometheus.Counter
+	lastCommit    prometheus.Gauge
+	sourceTime    prometheus.Gauge
+	commitLag     prometheus.Gauge
 
 	// streaming is true from the end of the start until the worker stops,
 	// except while the binlog connection is being restored.
@@ -95,19 +94,22 @@ func newMetrics(stream string) *metrics {
 		"Unix time at which the source server logged the end of the newest committed source transaction.")
 	m.commitLag = gauge("sluice_commit_lag_seconds",
 		"At the last Kafka commit: seconds from when the source logged its newest transaction to the commit.")
-	m.streamingGauge = gauge("sluice_streaming",
-		"1 while the worker streams, 0 while it starts, reconnects or stops.")
+	factory.NewGaugeFunc(prometheus.GaugeOpts{
+		Name:        "sluice_streaming",
+		Help:        "1 while the worker streams, 0 while it starts, reconnects or stops.",
+		ConstLabels: labels,
+	}, func() float64 {
+		if m.streaming.Load() {
+			return 1
+		}
+		return 0
+	})
 	return m
 }
 
 // setStreaming records whether the worker streams.
 func (m *metrics) setStreaming(on bool) {
 	m.streaming.Store(on)
-	if on {
-		m.streamingGauge.Set(1)
-	} else {
-		m.streamingGauge.Set(0)
-	}
 }
 
 // setUncommittedSince records when the oldest uncommitted source
@@ -130,8 +132,8 @@ func (m *metrics) uncommittedAge() time.Duration {
 	return time.Since(time.Unix(0, since))
 }
 
-// committed records a Kafka commit of the records counted in topicRecords,
-// which began at began. sourceTime is when the source logged the end of
+// committed records a Kafka commit that started at began, with the records
+// counted in topicRecords. sourceTime is when the source logged the end of
 // the newest source transaction in it, or zero when that is not known.
 func (m *metrics) committed(topicRecords map[string]int, positionsTopic string, began, sourceTime time.Time) {
 	for topic, n := range topicRecords {
@@ -192,7 +194,7 @@ func serveMetrics(addr string, m *metrics, log zerolog.Logger) (*metricsServer, 
 	go func() {
 		defer close(s.done)
 		if err := s.server.Serve(listener); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			log.Error().Err(err).Str("addr", addr).Msg("the metrics server stopped")
+			log.Error().Err(err).Str("addr", addr).Msg("the metrics server failed")
 		}
 	}()
 	return s, nil
