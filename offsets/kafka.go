@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -91,14 +92,38 @@ func (t *KafkaTracker) produceCommitted(ctx context.Context, stream string, reco
 	if err := producer.BeginTransaction(); err != nil {
 		return err
 	}
-	if err := producer.ProduceSync(ctx, record).FirstErr(); err != nil {
+	produced, err := producer.ProduceSync(ctx, record).First()
+	if err != nil {
 		_ = producer.EndTransaction(ctx, kgo.TryAbort)
 		return fmt.Errorf("write to positions topic %q: %w", t.topic, err)
 	}
 	if err := producer.EndTransaction(ctx, kgo.TryCommit); err != nil {
 		return fmt.Errorf("commit to positions topic %q: %w", t.topic, err)
 	}
-	return nil
+	return t.awaitStable(ctx, produced.Offset)
+}
+
+// awaitStable waits until the last stable offset of the topic passes
+// offset. A commit returns once the transaction coordinator has decided
+// it, and the broker writes the commit marker after that. Until the marker
+// is written, a read finds the record's transaction open and skips it, so
+// a Load or a starting worker right after Save would see the old position.
+func (t *KafkaTracker) awaitStable(ctx context.Context, offset int64) error {
+	admin := kadm.NewClient(t.client)
+	for {
+		ends, err := admin.ListCommittedOffsets(ctx, t.topic)
+		if err == nil {
+			if end, ok := ends.Lookup(t.topic, 0); ok && end.Err == nil && end.Offset > offset {
+				return nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("positions topic %q: offset %d is committed, but its commit marker is not readable yet (%w); "+
+				"check the position with sluice offsets show", t.topic, offset, ctx.Err())
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
 }
 
 func (t *KafkaTracker) ensureTopic(ctx context.Context) error {
@@ -115,6 +140,44 @@ func (t *KafkaTracker) ensureTopic(ctx context.Context) error {
 
 // List returns the streams whose newest record in the topic is a position.
 func (t *KafkaTracker) List(ctx context.Context) ([]string, error) {
+	newest, err := t.newestValues(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var streams []string
+	for stream, value := range newest {
+		if value != nil {
+			streams = append(streams, stream)
+		}
+	}
+	sort.Strings(streams)
+	return streams, nil
+}
+
+// LoadAll returns the newest committed position of every stream in the
+// topic, from one read of the topic.
+func (t *KafkaTracker) LoadAll(ctx context.Context) (map[string]Position, error) {
+	newest, err := t.newestValues(ctx)
+	if err != nil {
+		return nil, err
+	}
+	positions := make(map[string]Position, len(newest))
+	for stream, value := range newest {
+		if value == nil {
+			continue
+		}
+		p, err := ParsePosition(value)
+		if err != nil {
+			return nil, fmt.Errorf("positions topic %q, stream %q: %w", t.topic, stream, err)
+		}
+		positions[stream] = p
+	}
+	return positions, nil
+}
+
+// newestValues reads the topic up to its last stable offset and returns
+// the value of each stream's newest committed record.
+func (t *KafkaTracker) newestValues(ctx context.Context) (map[string][]byte, error) {
 	admin := kadm.NewClient(t.client)
 	ends, err := admin.ListCommittedOffsets(ctx, t.topic)
 	if err != nil {
@@ -124,18 +187,7 @@ func (t *KafkaTracker) List(ctx context.Context) ([]string, error) {
 	if !ok || end.Err != nil {
 		return nil, nil
 	}
-	latest, err := scanAll(ctx, t.brokers, t.topic, end.Offset)
-	if err != nil {
-		return nil, err
-	}
-	var streams []string
-	for stream, live := range latest {
-		if live {
-			streams = append(streams, stream)
-		}
-	}
-	sort.Strings(streams)
-	return streams, nil
+	return newestValues(ctx, t.brokers, t.topic, end.Offset)
 }
 
 // Check verifies that the cluster responds.

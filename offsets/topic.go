@@ -102,16 +102,16 @@ func scanPositions(ctx context.Context, brokers []string, topic, stream string, 
 	return latest, found, nil
 }
 
-// scanAll reads partition 0 of topic up to end and reports, for each
-// stream, whether its newest committed record is a position rather than a
-// tombstone.
-func scanAll(ctx context.Context, brokers []string, topic string, end int64) (map[string]bool, error) {
-	live := map[string]bool{}
+// newestValues reads partition 0 of topic up to end and returns, for each
+// stream, the value of its newest committed record: a position, or nil for
+// a tombstone.
+func newestValues(ctx context.Context, brokers []string, topic string, end int64) (map[string][]byte, error) {
+	newest := map[string][]byte{}
 	err := scan(ctx, brokers, topic, 0, end, func(r *kgo.Record) error {
-		live[string(r.Key)] = r.Value != nil
+		newest[string(r.Key)] = r.Value
 		return nil
 	})
-	return live, err
+	return newest, err
 }
 
 // quietPolls is how many empty polls of a second each end a scan before

@@ -50,6 +50,15 @@ type Holder interface {
 	Hold(ctx context.Context, stream string) (Hold, error)
 }
 
+// A BulkLoader is a Tracker that reads the positions of all its streams
+// in one pass, where List and a Load per stream would read its store once
+// per stream. sluice offsets list uses it when the tracker has it.
+type BulkLoader interface {
+	Tracker
+	// LoadAll returns the saved position of every stream that has one.
+	LoadAll(ctx context.Context) (map[string]Position, error)
+}
+
 // A Hold is a stream held by one worker.
 type Hold interface {
 	// Lost is closed when the hold is lost, for example because renewing it

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -121,6 +123,16 @@ type offsetsCmd struct {
 }
 
 func (c *offsetsCmd) list(ctx context.Context) error {
+	if bulk, ok := c.tracker.(offsets.BulkLoader); ok {
+		positions, err := bulk.LoadAll(ctx)
+		if err != nil {
+			return err
+		}
+		for _, stream := range slices.Sorted(maps.Keys(positions)) {
+			fmt.Fprintf(c.stdout, "%s\t%s\n", stream, positions[stream])
+		}
+		return nil
+	}
 	streams, err := c.tracker.List(ctx)
 	if err != nil {
 		return err

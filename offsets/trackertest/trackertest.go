@@ -124,6 +124,16 @@ func Run(t *testing.T, prefix string, open func(t *testing.T) offsets.Tracker) {
 		if !slices.IsSorted(streams) {
 			t.Errorf("List = %v, want it sorted", streams)
 		}
+		bulk, isBulk := tracker.(offsets.BulkLoader)
+		if isBulk {
+			all, err := bulk.LoadAll(ctx)
+			if err != nil {
+				t.Fatalf("LoadAll: %v", err)
+			}
+			if got := all[stream]; got.File != "mysql-bin.000005" || got.Pos != 500 {
+				t.Errorf("LoadAll()[%s] = %s, want mysql-bin.000005:500", stream, got)
+			}
+		}
 
 		if err := tracker.Delete(ctx, stream); err != nil {
 			t.Fatalf("Delete: %v", err)
@@ -141,6 +151,15 @@ func Run(t *testing.T, prefix string, open func(t *testing.T) offsets.Tracker) {
 		}
 		if slices.Contains(streams, stream) {
 			t.Errorf("List after Delete = %v, still contains %s", streams, stream)
+		}
+		if isBulk {
+			all, err := bulk.LoadAll(ctx)
+			if err != nil {
+				t.Fatalf("LoadAll after Delete: %v", err)
+			}
+			if p, ok := all[stream]; ok {
+				t.Errorf("LoadAll after Delete still has %s at %s", stream, p)
+			}
 		}
 
 		if err := tracker.Delete(ctx, stream); err != nil {
