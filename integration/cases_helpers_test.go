@@ -231,10 +231,19 @@ func (f *fixture) awaitCount(table string, count int) []record {
 }
 
 // serverPosition reads the source's current binlog position, in the form
-// sluice saves it, through a root connection.
+// sluice saves it, through a root connection. The GTID set is read before
+// the file position, so that while other clients write, the GTID set may
+// lag the file position but never runs ahead of it.
 func serverPosition(t testing.TB, conn *client.Conn) offsets.Position {
 	t.Helper()
-	res, err := conn.Execute("SHOW MASTER STATUS")
+	res, err := conn.Execute("SELECT @@gtid_binlog_pos, @@server_id")
+	if err != nil {
+		t.Fatalf("read gtid_binlog_pos and server_id: %v", err)
+	}
+	gtids, _ := res.GetString(0, 0)
+	serverID, _ := res.GetUint(0, 1)
+
+	res, err = conn.Execute("SHOW MASTER STATUS")
 	if err != nil {
 		t.Fatalf("SHOW MASTER STATUS: %v", err)
 	}
@@ -243,13 +252,6 @@ func serverPosition(t testing.TB, conn *client.Conn) offsets.Position {
 	}
 	file, _ := res.GetStringByName(0, "File")
 	pos, _ := res.GetUintByName(0, "Position")
-
-	res, err = conn.Execute("SELECT @@gtid_binlog_pos, @@server_id")
-	if err != nil {
-		t.Fatalf("read gtid_binlog_pos and server_id: %v", err)
-	}
-	gtids, _ := res.GetString(0, 0)
-	serverID, _ := res.GetUint(0, 1)
 	return offsets.Position{
 		ServerID:   uint32(serverID),
 		Flavor:     mysql.MariaDBFlavor,

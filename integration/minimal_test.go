@@ -135,8 +135,9 @@ func TestMinimalMetadataUnknownPast(t *testing.T) {
 }
 
 // awaitCaughtUp waits until sluice has committed the server's current
-// binlog position, so it has read every change made so far.
-func (f *fixture) awaitCaughtUp() {
+// binlog position, so it has read every change made so far, and returns
+// that position.
+func (f *fixture) awaitCaughtUp() offsets.Position {
 	f.t.Helper()
 	target := serverPosition(f.t, f.conn)
 	tracker := &offsets.FileTracker{Dir: f.offsets}
@@ -144,6 +145,7 @@ func (f *fixture) awaitCaughtUp() {
 		saved, err := tracker.Load(context.Background(), f.stream)
 		return err == nil && saved.Compare(target) >= 0
 	})
+	return target
 }
 
 // TestMinimalMetadataStoppedAcrossAlters changes a table several times

@@ -33,10 +33,11 @@ func TestReconnectAfterKilledConnection(t *testing.T) {
 
 	for kill := 1; kill <= 2; kill++ {
 		time.Sleep(time.Duration(300*kill) * time.Millisecond) // let the load run between kills
-		killed := killBinlogDumps(t, f)
-		if killed == 0 {
-			t.Fatalf("kill %d: found no binlog dump connection of sluice", kill)
-		}
+		// sluice opens its binlog connection after it logs "streaming", and
+		// after a lost connection only once a backoff has passed.
+		f.eventually(30*time.Second, fmt.Sprintf("kill %d finds a binlog dump connection of sluice", kill), func() bool {
+			return killBinlogDumps(t, f) > 0
+		})
 		f.eventually(30*time.Second, "sluice reconnects", func() bool {
 			return strings.Count(p.output(), "binlog connection lost") >= kill
 		})
