@@ -231,9 +231,9 @@ func (f *fixture) awaitCount(table string, count int) []record {
 }
 
 // serverPosition reads the source's current binlog position, in the form
-// sluice saves it, through a root connection. The GTID set is read before
-// the file position, so that while other clients write, the GTID set may
-// lag the file position but never runs ahead of it.
+// sluice saves it, through a root connection. The GTID set is read first,
+// so that with other clients writing it may lag the file position but not
+// run ahead of it.
 func serverPosition(t testing.TB, conn *client.Conn) offsets.Position {
 	t.Helper()
 	res, err := conn.Execute("SELECT @@gtid_binlog_pos, @@server_id")

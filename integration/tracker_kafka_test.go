@@ -17,7 +17,7 @@ import (
 )
 
 // TestKafkaTrackerConformance runs the tracker checks, LoadAll among them,
-// against a positions topic of the test's own, opened as
+// against a positions topic that only this test uses, opened as
 // SLUICE_OFFSETS_TYPE=kafka opens it.
 func TestKafkaTrackerConformance(t *testing.T) {
 	topic := fmt.Sprintf("it.kafka-tracker.%d.positions", rand.IntN(1_000_000))

@@ -103,23 +103,17 @@ func (t *KafkaTracker) produceCommitted(ctx context.Context, stream string, reco
 	return t.awaitStable(ctx, produced.Offset)
 }
 
-// awaitStable waits until the last stable offset of the topic passes
-// offset. A commit returns once the transaction coordinator has decided
-// it, and the broker writes the commit marker after that. Until the marker
-// is written, a read finds the record's transaction open and skips it, so
-// a Load or a starting worker right after Save would see the old position.
+// awaitStable waits until the topic's last stable offset passes offset. A
+// commit returns before the broker writes its commit marker, and until
+// then reads skip the record as part of an open transaction.
 func (t *KafkaTracker) awaitStable(ctx context.Context, offset int64) error {
-	admin := kadm.NewClient(t.client)
 	for {
-		ends, err := admin.ListCommittedOffsets(ctx, t.topic)
-		if err == nil {
-			if end, ok := ends.Lookup(t.topic, 0); ok && end.Err == nil && end.Offset > offset {
-				return nil
-			}
+		if end, err := t.lastStableOffset(ctx); err == nil && end > offset {
+			return nil
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("positions topic %q: offset %d is committed, but its commit marker is not readable yet (%w); "+
+			return fmt.Errorf("positions topic %q: timed out waiting for the commit marker after offset %d (%w); "+
 				"check the position with sluice offsets show", t.topic, offset, ctx.Err())
 		case <-time.After(20 * time.Millisecond):
 		}
@@ -178,16 +172,26 @@ func (t *KafkaTracker) LoadAll(ctx context.Context) (map[string]Position, error)
 // newestValues reads the topic up to its last stable offset and returns
 // the value of each stream's newest committed record.
 func (t *KafkaTracker) newestValues(ctx context.Context) (map[string][]byte, error) {
-	admin := kadm.NewClient(t.client)
-	ends, err := admin.ListCommittedOffsets(ctx, t.topic)
+	end, err := t.lastStableOffset(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("list end offsets of positions topic %q: %w", t.topic, err)
+		return nil, err
+	}
+	return newestValues(ctx, t.brokers, t.topic, end)
+}
+
+// lastStableOffset returns the offset of the topic's partition 0 that
+// read_committed consumers read up to, or 0 when the broker reports none,
+// as for a topic that does not exist.
+func (t *KafkaTracker) lastStableOffset(ctx context.Context) (int64, error) {
+	ends, err := kadm.NewClient(t.client).ListCommittedOffsets(ctx, t.topic)
+	if err != nil {
+		return 0, fmt.Errorf("list end offsets of positions topic %q: %w", t.topic, err)
 	}
 	end, ok := ends.Lookup(t.topic, 0)
 	if !ok || end.Err != nil {
-		return nil, nil
+		return 0, nil
 	}
-	return newestValues(ctx, t.brokers, t.topic, end.Offset)
+	return end.Offset, nil
 }
 
 // Check verifies that the cluster responds.

@@ -52,7 +52,7 @@ type Holder interface {
 
 // A BulkLoader is a Tracker that reads the positions of all its streams
 // in one pass, where List and a Load per stream would read its store once
-// per stream. sluice offsets list uses it when the tracker has it.
+// per stream. sluice offsets list uses it when a tracker implements it.
 type BulkLoader interface {
 	Tracker
 	// LoadAll returns the saved position of every stream that has one.

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -283,16 +284,32 @@ func HasBinlog(ctx context.Context, cfg *Config, file string) (bool, error) {
 		return false, err
 	}
 	defer conn.Close()
+	files, err := binaryLogs(conn)
+	if err != nil {
+		return false, err
+	}
+	return slices.ContainsFunc(files, func(f binaryLog) bool { return f.name == file }), nil
+}
+
+// binaryLog is a binlog file that the server has, with its size in bytes.
+type binaryLog struct {
+	name string
+	size uint64
+}
+
+// binaryLogs returns the server's binlog files in the order that SHOW
+// BINARY LOGS lists them, oldest first.
+func binaryLogs(conn *client.Conn) ([]binaryLog, error) {
 	res, err := conn.Execute("SHOW BINARY LOGS")
 	if err != nil {
-		return false, fmt.Errorf("list binlog files (SHOW BINARY LOGS): %w", err)
+		return nil, fmt.Errorf("list binlog files (SHOW BINARY LOGS): %w", err)
 	}
+	files := make([]binaryLog, len(res.Values))
 	for i := range res.Values {
-		if name, _ := res.GetString(i, 0); name == file {
-			return true, nil
-		}
+		files[i].name, _ = res.GetString(i, 0)
+		files[i].size, _ = res.GetUint(i, 1)
 	}
-	return false, nil
+	return files, nil
 }
 
 // checkGTIDSet checks that the server has executed every transaction of
@@ -353,23 +370,20 @@ func CheckPosition(ctx context.Context, cfg *Config, p offsets.Position) error {
 	}
 	file, pos := p.File, p.Pos
 
-	res, err := conn.Execute("SHOW BINARY LOGS")
+	files, err := binaryLogs(conn)
 	if err != nil {
-		return fmt.Errorf("list binlog files (SHOW BINARY LOGS): %w", err)
+		return err
 	}
-	var size uint64
-	found := false
-	for i := range res.Values {
-		if name, _ := res.GetString(i, 0); name == file {
-			size, _ = res.GetUint(i, 1)
-			found = true
-		}
+	i := slices.IndexFunc(files, func(f binaryLog) bool { return f.name == file })
+	switch {
+	case i < 0 && len(files) == 0:
+		return fmt.Errorf("the server at %s has no binlog file %q, nor any other (SHOW BINARY LOGS lists none): "+
+			"turn on the binary log with log_bin", cfg.addr(), file)
+	case i < 0:
+		return fmt.Errorf("the server at %s has no binlog file %q: it has %s to %s (SHOW BINARY LOGS)",
+			cfg.addr(), file, files[0].name, files[len(files)-1].name)
 	}
-	if !found {
-		first, _ := res.GetString(0, 0)
-		last, _ := res.GetString(len(res.Values)-1, 0)
-		return fmt.Errorf("the server at %s has no binlog file %q: it has %s to %s (SHOW BINARY LOGS)", cfg.addr(), file, first, last)
-	}
+	size := files[i].size
 	if uint64(pos) > size {
 		return fmt.Errorf("offset %d is past the end of %s, which has %d bytes", pos, file, size)
 	}
@@ -377,7 +391,7 @@ func CheckPosition(ctx context.Context, cfg *Config, p offsets.Position) error {
 		return nil // the end of the file, where the next event will be
 	}
 
-	res, err = conn.Execute(fmt.Sprintf("SHOW BINLOG EVENTS IN '%s' FROM %d LIMIT 1", strings.ReplaceAll(file, "'", "''"), pos))
+	res, err := conn.Execute(fmt.Sprintf("SHOW BINLOG EVENTS IN '%s' FROM %d LIMIT 1", strings.ReplaceAll(file, "'", "''"), pos))
 	var serverErr *mysql.MyError
 	if errors.As(err, &serverErr) && serverErr.Code == mysql.ER_ERROR_WHEN_EXECUTING_COMMAND {
 		return fmt.Errorf("offset %d of %s is not where an event starts: give an offset that SHOW BINLOG EVENTS IN '%s' lists in its Pos column", pos, file, file)

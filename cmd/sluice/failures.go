@@ -54,7 +54,8 @@ func (w *worker) commitBeforeFailure() error {
 	if err := w.producer.Abort(ctx); err != nil {
 		return err
 	}
-	w.pending, w.uncommitted = w.committed, false
+	w.pending = w.committed
+	w.setUncommitted(false)
 	w.log.Info().Str("from", w.committed.String()).Str("to", target.String()).
 		Msg("committing the transactions read before the error")
 
@@ -77,7 +78,8 @@ func (w *worker) commitBeforeFailure() error {
 			return err
 		}
 		if step.End {
-			w.pending, w.uncommitted = step.Position, true
+			w.pending = step.Position
+			w.setUncommitted(true)
 			if step.Position.Compare(target) >= 0 {
 				return w.commit(ctx)
 			}

@@ -59,16 +59,17 @@ func newMetrics(stream string) *metrics {
 	gauge := func(name, help string) prometheus.Gauge {
 		return factory.NewGauge(prometheus.GaugeOpts{Name: name, Help: help, ConstLabels: labels})
 	}
+	gaugeFunc := func(name, help string, read func() float64) {
+		factory.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help, ConstLabels: labels}, read)
+	}
 	byTopic := func(name, help string) *prometheus.CounterVec {
 		return factory.NewCounterVec(prometheus.CounterOpts{Name: name, Help: help, ConstLabels: labels}, []string{"topic"})
 	}
 
 	m := &metrics{registry: registry}
-	factory.NewGaugeFunc(prometheus.GaugeOpts{
-		Name:        "sluice_uncommitted_seconds",
-		Help:        "Seconds since the oldest source transaction that is read but not committed to Kafka ended; 0 when none waits.",
-		ConstLabels: labels,
-	}, func() float64 { return m.uncommittedAge().Seconds() })
+	gaugeFunc("sluice_uncommitted_seconds",
+		"Seconds since the oldest source transaction that is read but not committed to Kafka ended; 0 when none waits.",
+		func() float64 { return m.uncommittedAge().Seconds() })
 	factory.NewGauge(prometheus.GaugeOpts{
 		Name:        "sluice_build_info",
 		Help:        "Always 1; the version label is the running sluice version.",
@@ -94,16 +95,14 @@ func newMetrics(stream string) *metrics {
 		"Unix time at which the source server logged the end of the newest committed source transaction.")
 	m.commitLag = gauge("sluice_commit_lag_seconds",
 		"At the last Kafka commit: seconds from when the source logged its newest transaction to the commit.")
-	factory.NewGaugeFunc(prometheus.GaugeOpts{
-		Name:        "sluice_streaming",
-		Help:        "1 while the worker streams, 0 while it starts, reconnects or stops.",
-		ConstLabels: labels,
-	}, func() float64 {
-		if m.streaming.Load() {
-			return 1
-		}
-		return 0
-	})
+	gaugeFunc("sluice_streaming",
+		"1 while the worker streams, 0 while it starts, reconnects or stops.",
+		func() float64 {
+			if m.streaming.Load() {
+				return 1
+			}
+			return 0
+		})
 	return m
 }
 

@@ -153,8 +153,7 @@ func (w *worker) run(stop context.Context) error {
 		case <-time.After(delay):
 		}
 		w.pending = w.committed
-		w.uncommitted = false
-		w.metrics.setUncommittedSince(time.Time{})
+		w.setUncommitted(false)
 		clear(w.skippedPending)
 	}
 }
@@ -215,11 +214,8 @@ func (w *worker) stream(stop context.Context) error {
 			return err
 		}
 		if step.End {
-			if !w.uncommitted {
-				w.metrics.setUncommittedSince(time.Now())
-			}
 			w.pending, w.pendingTime = step.Position, step.Time
-			w.uncommitted = true
+			w.setUncommitted(true)
 			w.recordsAtEnd = w.producer.Records()
 			if !drainDeadline.IsZero() {
 				return w.shutdown(false)
@@ -238,10 +234,8 @@ func (w *worker) stream(stop context.Context) error {
 // committed, so a restart skips them. read_committed consumers then see
 // that source transaction in parts.
 func (w *worker) split(reader *source.Reader) error {
-	if !w.uncommitted {
-		w.metrics.setUncommittedSince(time.Now())
-	}
-	w.pending, w.pendingTime, w.uncommitted = reader.SplitPosition(), reader.EventTime(), true
+	w.pending, w.pendingTime = reader.SplitPosition(), reader.EventTime()
+	w.setUncommitted(true)
 	age := w.producer.TransactionAge()
 	ctx, cancel := context.WithTimeout(context.Background(), w.cfg.TransactionTimeout)
 	defer cancel()
@@ -317,6 +311,19 @@ func (w *worker) shutdown(inTxn bool) error {
 	return nil
 }
 
+// setUncommitted records whether pending is ahead of committed. The
+// uncommitted-time metric starts when the first uncommitted transaction
+// ends, and clears when none is left.
+func (w *worker) setUncommitted(on bool) {
+	switch {
+	case on && !w.uncommitted:
+		w.metrics.setUncommittedSince(time.Now())
+	case !on:
+		w.metrics.setUncommittedSince(time.Time{})
+	}
+	w.uncommitted = on
+}
+
 // commitIfDue commits when the open Kafka transaction holds whole source
 // transactions and either the commit interval has passed or it holds
 // enough records.
@@ -378,8 +385,7 @@ func (w *worker) commit(ctx context.Context) error {
 		}
 	}
 	w.committed = w.pending
-	w.uncommitted = false
-	w.metrics.setUncommittedSince(time.Time{})
+	w.setUncommitted(false)
 	w.recordsAtEnd = 0
 	w.lastCommit = time.Now()
 	w.metrics.committed(topicRecords, w.cfg.PositionsTopic, began, w.pendingTime)
